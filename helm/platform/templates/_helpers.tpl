@@ -1,0 +1,117 @@
+{{/*
+Names, labels and the small computed values every template shares. Kubernetes names are
+limited to 63 characters (DNS-1123 labels), so every generated name is truncated here.
+*/}}
+
+{{/* Chart name, overridable with .Values.nameOverride. */}}
+{{- define "platform.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Fully qualified release name: the release name alone when it already contains the chart
+name (`helm install platform helm/platform` gives "platform"), else "<release>-<chart>".
+*/}}
+{{- define "platform.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "<chart>-<version>" for the helm.sh/chart label. */}}
+{{- define "platform.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels that select a component's pods; never change after install. */}}
+{{- define "platform.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "platform.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* All labels of an object. Call with (dict "root" $ "component" "operator"). */}}
+{{- define "platform.labels" -}}
+helm.sh/chart: {{ include "platform.chart" .root }}
+{{ include "platform.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: ecommerce-platform
+{{- end -}}
+
+{{/* "<fullname>-<suffix>", truncated to 63 characters. Call with (list $ "suffix"). */}}
+{{- define "platform.componentName" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" (include "platform.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The operator's Kubernetes ServiceAccount. */}}
+{{- define "platform.operator.serviceAccountName" -}}
+{{- default (include "platform.componentName" (list . "operator")) .Values.operator.serviceAccount.name -}}
+{{- end -}}
+
+{{/* The generator pods' Kubernetes ServiceAccount (bound to the Google SA by Workload Identity). */}}
+{{- define "platform.generator.serviceAccountName" -}}
+{{- default (include "platform.componentName" (list . "generator")) .Values.generator.serviceAccount.name -}}
+{{- end -}}
+
+{{/*
+Namespaces where generator pods run and so need the generator ServiceAccount and its RBAC:
+the operator's watched namespaces, or the release namespace when it watches all of them.
+Rendered as a JSON list; read with (include ... | fromJsonArray).
+*/}}
+{{- define "platform.generator.namespaces" -}}
+{{- if .Values.operator.watchNamespaces -}}
+{{- .Values.operator.watchNamespaces | uniq | toJson -}}
+{{- else -}}
+{{- list .Release.Namespace | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The GCP project every cloud resource belongs to; fails early with a clear message. */}}
+{{- define "platform.projectId" -}}
+{{- required "gcp.projectId is required: pass --set gcp.projectId=YOUR_PROJECT" .Values.gcp.projectId -}}
+{{- end -}}
+
+{{/* Google service account email: ecommerce-data-pipeline@PROJECT.iam.gserviceaccount.com. */}}
+{{- define "platform.gsaEmail" -}}
+{{- printf "%s@%s.iam.gserviceaccount.com" .Values.cloud.serviceAccount.name (include "platform.projectId" .) -}}
+{{- end -}}
+
+{{/* Bucket name: the value, else PROJECT-ENV-raw-data. */}}
+{{- define "platform.bucketName" -}}
+{{- default (printf "%s-%s-raw-data" (include "platform.projectId" .) .Values.gcp.environment) .Values.cloud.bucket.name -}}
+{{- end -}}
+
+{{/* Kubernetes name of the BigQueryDataset (dataset IDs use "_", Kubernetes names cannot). */}}
+{{- define "platform.datasetObjectName" -}}
+{{- .Values.cloud.bigquery.datasetId | replace "_" "-" | lower | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Kubernetes name of the BigQueryTable. */}}
+{{- define "platform.tableObjectName" -}}
+{{- printf "%s-%s" (include "platform.datasetObjectName" .) (.Values.cloud.bigquery.tableId | replace "_" "-" | lower) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Annotations of every Config Connector object: the project it lives in and whether deleting
+the Kubernetes object deletes the cloud resource (abandon keeps the data).
+*/}}
+{{- define "platform.cnrmAnnotations" -}}
+cnrm.cloud.google.com/project-id: {{ include "platform.projectId" . | quote }}
+{{- if not .Values.configConnector.deleteCloudResources }}
+cnrm.cloud.google.com/deletion-policy: abandon
+{{- end }}
+{{- end -}}
+
+{{/* An image reference "repository:tag" from an image block. */}}
+{{- define "platform.image" -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
