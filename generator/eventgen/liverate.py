@@ -1,0 +1,209 @@
+"""Live-rate inputs: a polled file and a watched Kubernetes ConfigMap.
+
+A streaming generator's rate is live configuration: the operator writes the per-replica
+rate into a ConfigMap (key ``ratePerReplica``) and the pods pick it up without a restart.
+Both watchers run in daemon threads and call ``on_rate(events_per_second)`` whenever the
+value changes; a bad value is logged and ignored (the previous rate stays in force), so a
+typo in a ConfigMap never stops a running generator.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eventgen.errors import ConfigError, LiveRateError
+
+RATE_KEY = "ratePerReplica"
+"""The ConfigMap data key holding the rate in events per second for each replica."""
+
+RateCallback = Callable[[float], None]
+
+log = logging.getLogger(__name__)
+
+
+def parse_rate(text: str, source: str) -> float:
+    """Parse a rate in events per second (a decimal number >= 0) read from ``source``."""
+    stripped = text.strip()
+    try:
+        rate = float(stripped)
+    except ValueError:
+        raise LiveRateError(f"{source}: rate {stripped!r} is not a number") from None
+    if not math.isfinite(rate) or rate < 0:
+        raise LiveRateError(f"{source}: rate {stripped!r} must be a finite number >= 0")
+    return rate
+
+
+def rate_from_configmap(configmap: Any, key: str = RATE_KEY) -> float:
+    """The rate a ConfigMap (a ``V1ConfigMap`` or its dict form) holds under ``key``."""
+    if isinstance(configmap, dict):
+        metadata = configmap.get("metadata") or {}
+        name = f"{metadata.get('namespace')}/{metadata.get('name')}"
+        data = configmap.get("data") or {}
+    else:
+        name = f"{configmap.metadata.namespace}/{configmap.metadata.name}"
+        data = configmap.data or {}
+    if key not in data:
+        raise LiveRateError(f"ConfigMap {name} has no key {key!r}")
+    return parse_rate(str(data[key]), f"ConfigMap {name} key {key}")
+
+
+def parse_configmap_ref(ref: str, default_namespace: str | None = None) -> tuple[str, str]:
+    """Split ``[NAMESPACE/]NAME`` into (namespace, name); namespace defaults to POD_NAMESPACE."""
+    namespace, _, name = ref.rpartition("/")
+    namespace = namespace or default_namespace or os.environ.get("POD_NAMESPACE") or ""
+    if not name or not namespace or "/" in namespace:
+        raise ConfigError(
+            f"--rate-configmap {ref!r}: expected NAMESPACE/NAME, or NAME with POD_NAMESPACE set"
+        )
+    return namespace, name
+
+
+class RateFileWatcher:
+    """Polls a file holding a rate every ``interval`` seconds; calls back when it changes."""
+
+    def __init__(self, path: Path, on_rate: RateCallback, interval: float = 0.5) -> None:
+        self._path = path
+        self._on_rate = on_rate
+        self._interval = interval
+        self._stop = threading.Event()
+        self._last_text: str | None = None
+        self._thread = threading.Thread(target=self._run, name="rate-file", daemon=True)
+
+    def start(self) -> None:
+        """Read the file once now (so a rate already there applies at once), then poll."""
+        self.poll()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling (returns promptly; the thread is a daemon)."""
+        self._stop.set()
+
+    def poll(self) -> None:
+        """Read the file once and report its rate if the contents changed since last time."""
+        try:
+            text = self._path.read_text()
+        except OSError as error:
+            if self._last_text is not None:
+                log.warning(
+                    "rate file %s unreadable (%s); keeping the current rate", self._path, error
+                )
+            self._last_text = None
+            return
+        if text == self._last_text:
+            return
+        self._last_text = text
+        try:
+            rate = parse_rate(text, f"rate file {self._path}")
+        except LiveRateError as error:
+            log.warning("%s; keeping the current rate", error)
+            return
+        self._on_rate(rate)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.poll()
+
+
+def watch_configmap_rate(
+    api: Any,
+    namespace: str,
+    name: str,
+    on_rate: RateCallback,
+    stop: threading.Event,
+    *,
+    watch_seconds: int = 60,
+    retry_seconds: float = 2.0,
+) -> None:
+    """Follow one ConfigMap's rate through the Kubernetes API until ``stop`` is set.
+
+    ``api`` is a ``kubernetes.client.CoreV1Api`` (the unit seam). Lists the ConfigMap, then
+    watches from the listed resourceVersion; on any error (expired version, dropped
+    connection, API server restart) waits ``retry_seconds`` and lists again, so no change is
+    missed for longer than one retry.
+    """
+    from kubernetes import watch
+
+    selector = f"metadata.name={name}"
+    last: float | None = None
+
+    def apply(configmap: Any) -> None:
+        nonlocal last
+        try:
+            rate = rate_from_configmap(configmap)
+        except LiveRateError as error:
+            log.warning("%s; keeping the current rate", error)
+            return
+        if rate != last:
+            last = rate
+            on_rate(rate)
+
+    while not stop.is_set():
+        watcher = watch.Watch()
+        try:
+            listing = api.list_namespaced_config_map(namespace, field_selector=selector)
+            for item in listing.items:
+                apply(item)
+            if not listing.items:
+                log.warning("ConfigMap %s/%s not found; keeping the current rate", namespace, name)
+            for event in watcher.stream(
+                api.list_namespaced_config_map,
+                namespace,
+                field_selector=selector,
+                resource_version=listing.metadata.resource_version,
+                timeout_seconds=watch_seconds,
+                _request_timeout=watch_seconds + 10,
+            ):
+                if stop.is_set():
+                    break
+                if event["type"] in ("ADDED", "MODIFIED"):
+                    apply(event["object"])
+                elif event["type"] == "ERROR":
+                    break  # typically 410 Gone: the resourceVersion expired; list again
+        except Exception as error:  # any API trouble means: wait, list again, re-watch
+            log.warning("watching ConfigMap %s/%s failed (%s); retrying", namespace, name, error)
+            stop.wait(retry_seconds)
+        finally:
+            watcher.stop()
+
+
+def load_kubernetes_api() -> Any:
+    """A ``CoreV1Api`` from in-cluster config, else from KUBECONFIG / ~/.kube/config."""
+    from kubernetes import client, config
+
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        try:
+            config.load_kube_config()
+        except (config.ConfigException, OSError) as error:
+            raise ConfigError(
+                f"--rate-configmap: no Kubernetes configuration found ({error})"
+            ) from None
+    return client.CoreV1Api()
+
+
+class ConfigMapRateWatcher:
+    """Runs :func:`watch_configmap_rate` in a daemon thread."""
+
+    def __init__(self, api: Any, namespace: str, name: str, on_rate: RateCallback) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=watch_configmap_rate,
+            args=(api, namespace, name, on_rate, self._stop),
+            name="rate-configmap",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        """Start watching."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the watch to end at its next event or timeout (the thread is a daemon)."""
+        self._stop.set()

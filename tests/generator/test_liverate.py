@@ -1,0 +1,159 @@
+"""Live-rate inputs: parsing and validation, the polled file, and the ConfigMap watch loop."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from eventgen.errors import ConfigError, LiveRateError
+from eventgen.liverate import (
+    RateFileWatcher,
+    parse_configmap_ref,
+    parse_rate,
+    rate_from_configmap,
+    watch_configmap_rate,
+)
+
+
+def configmap(data: dict[str, str] | None, version: str = "1") -> client.V1ConfigMap:
+    return client.V1ConfigMap(
+        metadata=client.V1ObjectMeta(name="gen-rate", namespace="shop", resource_version=version),
+        data=data,
+    )
+
+
+@pytest.mark.parametrize(("text", "rate"), [("250", 250.0), (" 12.5\n", 12.5), ("0", 0.0)])
+def test_rates_parse_as_events_per_second(text: str, rate: float) -> None:
+    assert parse_rate(text, "test") == rate
+
+
+@pytest.mark.parametrize("text", ["", "fast", "-3", "nan", "inf", "1e400"])
+def test_invalid_rates_name_their_source(text: str) -> None:
+    with pytest.raises(LiveRateError, match=r"^rate file x:"):
+        parse_rate(text, "rate file x")
+
+
+def test_configmap_rate_is_read_from_rate_per_replica() -> None:
+    assert rate_from_configmap(configmap({"ratePerReplica": "400"})) == 400.0
+    as_dict = {
+        "metadata": {"name": "gen-rate", "namespace": "shop"},
+        "data": {"ratePerReplica": "7"},
+    }
+    assert rate_from_configmap(as_dict) == 7.0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (None, "has no key 'ratePerReplica'"),
+        ({"rate": "5"}, "has no key 'ratePerReplica'"),
+        ({"ratePerReplica": "-5"}, "must be a finite number"),
+        ({"ratePerReplica": "lots"}, "is not a number"),
+    ],
+)
+def test_bad_configmaps_are_rejected_with_their_name(
+    data: dict[str, str] | None, message: str
+) -> None:
+    with pytest.raises(LiveRateError, match=f"ConfigMap shop/gen-rate.*{message}"):
+        rate_from_configmap(configmap(data))
+
+
+def test_configmap_reference_takes_namespace_from_pod_namespace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert parse_configmap_ref("shop/gen-rate") == ("shop", "gen-rate")
+    monkeypatch.setenv("POD_NAMESPACE", "team-a")
+    assert parse_configmap_ref("gen-rate") == ("team-a", "gen-rate")
+    monkeypatch.delenv("POD_NAMESPACE")
+    with pytest.raises(ConfigError, match="NAMESPACE/NAME"):
+        parse_configmap_ref("gen-rate")
+    with pytest.raises(ConfigError):
+        parse_configmap_ref("a/b/c")
+
+
+def test_rate_file_changes_are_reported_and_bad_contents_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "rate"
+    seen: list[float] = []
+    watcher = RateFileWatcher(path, seen.append)
+    watcher.poll()  # missing file: nothing to report
+    path.write_text("100\n")
+    watcher.poll()
+    watcher.poll()  # unchanged: reported once
+    path.write_text("oops")
+    watcher.poll()
+    path.write_text("0")
+    watcher.poll()
+    assert seen == [100.0, 0.0]
+
+
+def test_rate_file_watcher_thread_polls(tmp_path: Path) -> None:
+    path = tmp_path / "rate"
+    path.write_text("5")
+    changed = threading.Event()
+    seen: list[float] = []
+
+    def record(rate: float) -> None:
+        seen.append(rate)
+        if rate == 9:
+            changed.set()
+
+    watcher = RateFileWatcher(path, record, interval=0.05)
+    watcher.start()
+    try:
+        path.write_text("9")
+        assert changed.wait(10), "the polling thread never reported the new rate"
+    finally:
+        watcher.stop()
+    assert seen == [5.0, 9.0]
+
+
+class FlakyApi:
+    """A CoreV1Api stand-in: the first list fails, later lists return the ConfigMap.
+
+    The watch request itself fails too, which exercises the retry path; the real
+    conversation with an API server is tested by the operator suite.
+    """
+
+    def __init__(self, stop: threading.Event, versions: list[client.V1ConfigMap]) -> None:
+        self.calls = 0
+        self.stop = stop
+        self.versions = versions
+
+    def list_namespaced_config_map(self, namespace: str, **kwargs: Any) -> client.V1ConfigMapList:
+        assert namespace == "shop"
+        assert kwargs["field_selector"] == "metadata.name=gen-rate"
+        if kwargs.get("watch"):
+            raise ConnectionError("watch connection dropped")
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionError("API server unavailable")
+        if self.calls > len(self.versions):
+            self.stop.set()
+            return client.V1ConfigMapList(
+                items=[], metadata=client.V1ListMeta(resource_version="9")
+            )
+        item = self.versions[self.calls - 1]
+        return client.V1ConfigMapList(
+            items=[item], metadata=client.V1ListMeta(resource_version="5")
+        )
+
+
+def test_configmap_watch_retries_and_reports_each_new_rate() -> None:
+    stop = threading.Event()
+    api = FlakyApi(
+        stop,
+        [
+            configmap({"ratePerReplica": "0"}),  # never served: the first call fails
+            configmap({"ratePerReplica": "50"}),
+            configmap({"ratePerReplica": "50"}),
+            configmap({"ratePerReplica": "bad"}),
+            configmap({"ratePerReplica": "75"}),
+        ],
+    )
+    seen: list[float] = []
+    watch_configmap_rate(api, "shop", "gen-rate", seen.append, stop, retry_seconds=0.01)
+    assert seen == [50.0, 75.0]
