@@ -69,7 +69,7 @@ Rendered as a JSON list; read with (include ... | fromJsonArray).
 */}}
 {{- define "platform.generator.namespaces" -}}
 {{- if .Values.operator.watchNamespaces -}}
-{{- .Values.operator.watchNamespaces | uniq | toJson -}}
+{{- default (list) .Values.operator.watchNamespaces | uniq | toJson -}}
 {{- else -}}
 {{- list .Release.Namespace | toJson -}}
 {{- end -}}
@@ -114,4 +114,44 @@ cnrm.cloud.google.com/deletion-policy: abandon
 {{/* An image reference "repository:tag" from an image block. */}}
 {{- define "platform.image" -}}
 {{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+
+{{/*
+The operator's command-line arguments (a YAML list): the namespaces it watches, the
+liveness endpoint, and the log level.
+*/}}
+{{- define "platform.operator.args" -}}
+{{- if .Values.operator.watchNamespaces -}}
+{{- range default (list) .Values.operator.watchNamespaces | uniq }}
+- --namespace={{ . }}
+{{- end }}
+{{- else -}}
+- --all-namespaces
+{{- end }}
+- --liveness=http://0.0.0.0:{{ .Values.operator.healthPort }}/healthz
+{{- if eq .Values.operator.logLevel "debug" }}
+- --verbose
+{{- end }}
+{{- end -}}
+
+{{/*
+The operator's environment (a YAML list). EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT and
+EVENTGEN_OPERATOR_GENERATOR_IMAGE go on every generator pod it creates; the GCP_PROJECT,
+PUBSUB_TOPIC and GCS_BUCKET ones are the defaults for EventGenerators that name no target.
+*/}}
+{{- define "platform.operator.env" -}}
+- name: EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT
+  value: {{ include "platform.generator.serviceAccountName" . | quote }}
+- name: EVENTGEN_OPERATOR_GENERATOR_IMAGE
+  value: {{ include "platform.image" .Values.generator.image | quote }}
+- name: EVENTGEN_OPERATOR_GCP_PROJECT
+  value: {{ include "platform.projectId" . | quote }}
+- name: EVENTGEN_OPERATOR_PUBSUB_TOPIC
+  value: {{ .Values.cloud.pubsub.topic | quote }}
+- name: EVENTGEN_OPERATOR_GCS_BUCKET
+  value: {{ include "platform.bucketName" . | quote }}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
 {{- end -}}
