@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: a real Kubernetes control plane and the tool binaries."""
