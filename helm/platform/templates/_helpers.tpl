@@ -46,10 +46,15 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 app.kubernetes.io/part-of: ecommerce-platform
 {{- end -}}
 
-{{/* "<fullname>-<suffix>", truncated to 63 characters. Call with (list $ "suffix"). */}}
+{{/*
+"<fullname>-<suffix>" within 63 characters. The full name is cut, never the suffix, so two
+components of one long-named release never truncate to the same name.
+Call with (list $ "suffix").
+*/}}
 {{- define "platform.componentName" -}}
-{{- $root := index . 0 -}}
-{{- printf "%s-%s" (include "platform.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" -}}
+{{- $suffix := index . 1 -}}
+{{- $prefix := include "platform.fullname" (index . 0) | trunc (int (sub 62 (len $suffix))) | trimSuffix "-" -}}
+{{- printf "%s-%s" $prefix $suffix -}}
 {{- end -}}
 
 {{/* The operator's Kubernetes ServiceAccount. */}}
@@ -111,9 +116,15 @@ cnrm.cloud.google.com/deletion-policy: abandon
 {{- end }}
 {{- end -}}
 
-{{/* An image reference "repository:tag" from an image block. */}}
+{{/*
+An image reference "repository:tag". Call with (dict "image" .Values.x.image "key" "x.image").
+A moving tag would let two pods of one Deployment run different code: versions only.
+*/}}
 {{- define "platform.image" -}}
-{{- printf "%s:%s" .repository .tag -}}
+{{- if eq (toString .image.tag) "latest" -}}
+{{- fail (printf "%s.tag must be a version such as 0.1.0, not \"latest\"" .key) -}}
+{{- end -}}
+{{- printf "%s:%s" .image.repository (toString .image.tag) -}}
 {{- end -}}
 
 {{/*
@@ -143,7 +154,7 @@ PUBSUB_TOPIC and GCS_BUCKET ones are the defaults for EventGenerators that name 
 - name: EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT
   value: {{ include "platform.generator.serviceAccountName" . | quote }}
 - name: EVENTGEN_OPERATOR_GENERATOR_IMAGE
-  value: {{ include "platform.image" .Values.generator.image | quote }}
+  value: {{ include "platform.image" (dict "image" .Values.generator.image "key" "generator.image") | quote }}
 - name: EVENTGEN_OPERATOR_GCP_PROJECT
   value: {{ include "platform.projectId" . | quote }}
 - name: EVENTGEN_OPERATOR_PUBSUB_TOPIC
