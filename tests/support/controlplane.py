@@ -88,7 +88,7 @@ class ControlPlane:
         source = find_source()
         if tools is None:
             tools = find_tools()
-        _remove_stale_workdirs()
+        remove_stale_workdirs()
         workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
         (workdir / "owner.pid").write_text(str(os.getpid()))
         try:
@@ -148,6 +148,10 @@ class ControlPlane:
                 self._local.stop()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def server_pids(self) -> list[int]:
+        """Process ids of the servers this harness started (none for an existing cluster)."""
+        return [process.pid for process in self._local.processes] if self._local else []
 
     # -- capabilities -------------------------------------------------------------------
 
@@ -354,7 +358,7 @@ def _start_with_retries(source: LocalBinaries, workdir: Path) -> LocalCluster:
     raise RuntimeError(f"control plane failed to start {START_ATTEMPTS} times: {last_error}")
 
 
-def _remove_stale_workdirs() -> None:
+def remove_stale_workdirs() -> None:
     """Delete folders of earlier sessions whose test process is gone (after a crash)."""
     for folder in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
         try:
