@@ -9,6 +9,7 @@ typo in a ConfigMap never stops a running generator.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
@@ -127,8 +128,7 @@ def watch_configmap_rate(
     connection, API server restart) waits ``retry_seconds`` and lists again, so no change is
     missed for longer than one retry.
     """
-    from kubernetes import watch
-
+    watch: Any = importlib.import_module("kubernetes.watch")
     selector = f"metadata.name={name}"
     last: float | None = None
 
@@ -174,8 +174,8 @@ def watch_configmap_rate(
 
 def load_kubernetes_api() -> Any:
     """A ``CoreV1Api`` from in-cluster config, else from KUBECONFIG / ~/.kube/config."""
-    from kubernetes import client, config
-
+    client: Any = importlib.import_module("kubernetes.client")
+    config: Any = importlib.import_module("kubernetes.config")
     try:
         config.load_incluster_config()
     except config.ConfigException:

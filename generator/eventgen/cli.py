@@ -1,0 +1,257 @@
+"""The ``eventgen`` command line: argparse wiring only; the work is in :mod:`eventgen.commands`.
+
+Every long flag ``--foo-bar`` also reads ``EVENTGEN_FOO_BAR`` (the flag wins). Errors are
+one line on stderr: ``eventgen: error: ...`` with exit 2 for bad input, 1 for failures
+while running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+from eventgen import __version__
+from eventgen.errors import ConfigError, EventgenError
+from eventgen.settings import (
+    SINKS,
+    apply_environment,
+    flag_type,
+    non_negative_int,
+    parse_duration,
+    parse_size,
+    parse_start,
+    positive_int,
+    rate_value,
+)
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad input in one line, without the usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
+
+
+def add_generator_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of :class:`~eventgen.options.GeneratorOptions`.
+
+    Derived from the model, so a new option is on the command line (and in the
+    environment) the day it is added. ``start`` and ``events_per_second`` are the
+    runtime's to set (``--start``/``--span``/``--rate``), so they are left out.
+    """
+    from eventgen.options import GeneratorOptions
+
+    group = parser.add_argument_group("event generation")
+    for name, field in GeneratorOptions.model_fields.items():
+        if name in ("start", "events_per_second"):
+            continue
+        kind: type[Any] = field.annotation if field.annotation in (int, float, str) else str  # type: ignore[assignment]
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=f"option_{name}",
+            type=kind,
+            default=None,
+            metavar=kind.__name__.upper(),
+            help=f"{field.description} (default {field.default})",
+        )
+
+
+def add_sink_options(parser: argparse.ArgumentParser) -> None:
+    """Flags choosing and configuring the sink."""
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "--sink",
+        choices=SINKS,
+        help="where events go (default: jsonl when --output is given, else stdout)",
+    )
+    group.add_argument(
+        "--output",
+        metavar="PATH",
+        help="JSONL file, or folder (ending in /) of per-generator parts",
+    )
+    group.add_argument(
+        "--gzip", action="store_true", help="gzip JSONL files and objects (.jsonl.gz)"
+    )
+    group.add_argument(
+        "--rotate-bytes",
+        type=flag_type(parse_size),
+        metavar="SIZE",
+        help="start a new part after this many uncompressed bytes (e.g. 64MiB)",
+    )
+    group.add_argument(
+        "--rotate-seconds",
+        type=flag_type(parse_duration),
+        metavar="DURATION",
+        help="complete a part this long after it opened (e.g. 5m; stream default 5m)",
+    )
+    group.add_argument("--gcs-bucket", metavar="BUCKET", help="Cloud Storage bucket (--sink gcs)")
+    group.add_argument(
+        "--gcs-prefix", default="raw/", metavar="PREFIX", help="object prefix (default raw/)"
+    )
+    group.add_argument(
+        "--pubsub-project", metavar="PROJECT", help="Pub/Sub project (--sink pubsub)"
+    )
+    group.add_argument("--pubsub-topic", metavar="TOPIC", help="Pub/Sub topic (--sink pubsub)")
+    group.add_argument(
+        "--ordering-key", choices=("order_id",), help="publish with this ordering key"
+    )
+    group.add_argument(
+        "--flush-timeout",
+        type=flag_type(parse_duration),
+        default=30.0,
+        metavar="DURATION",
+        help="longest wait for delivery at shutdown (default 30s)",
+    )
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by ``stream`` and ``batch``."""
+    parser.add_argument("--name", default="eventgen", help="generator name (default eventgen)")
+    parser.add_argument("--generator-id", metavar="ID", help="generator_id stamped on events")
+    parser.add_argument(
+        "--metrics-port",
+        type=flag_type(non_negative_int),
+        default=9102,
+        metavar="PORT",
+        help="serve /metrics and /healthz here (default 9102; 0 disables)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=("debug", "info", "warning", "error"),
+        help="stderr log level (default info)",
+    )
+    add_sink_options(parser)
+    add_generator_options(parser)
+
+
+def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
+    """The ``eventgen`` parser, and its subcommand parsers by name."""
+    parser = OneLineParser(
+        prog="eventgen", description="Realistic e-commerce events: stream them or write batches."
+    )
+    parser.add_argument("--version", action="version", version=f"eventgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{stream,batch,schema}")
+
+    stream = commands.add_parser("stream", help="generate events at a live rate until stopped")
+    stream.add_argument(
+        "--rate",
+        type=flag_type(rate_value),
+        default=10.0,
+        help="events per second (default 10; 0 pauses)",
+    )
+    stream.add_argument(
+        "--rate-file", metavar="PATH", help="file holding the live rate, polled every 0.5 s"
+    )
+    stream.add_argument(
+        "--rate-configmap",
+        metavar="[NAMESPACE/]NAME",
+        help="ConfigMap whose ratePerReplica is the live rate",
+    )
+    stream.add_argument(
+        "--duration",
+        type=flag_type(parse_duration),
+        metavar="DURATION",
+        help="stop after this long (e.g. 90s, 15m)",
+    )
+    stream.add_argument(
+        "--events", type=flag_type(positive_int), metavar="N", help="stop after N events"
+    )
+    add_common_options(stream)
+
+    batch = commands.add_parser("batch", help="write exactly --events N events (one shard of them)")
+    batch.add_argument(
+        "--events",
+        type=flag_type(positive_int),
+        metavar="N",
+        help="total events across all shards (required)",
+    )
+    batch.add_argument(
+        "--shard-index",
+        type=flag_type(non_negative_int),
+        metavar="I",
+        help="this shard (default JOB_COMPLETION_INDEX, else 0)",
+    )
+    batch.add_argument(
+        "--shard-count",
+        type=flag_type(positive_int),
+        default=1,
+        metavar="K",
+        help="number of shards (default 1)",
+    )
+    batch.add_argument(
+        "--start",
+        type=flag_type(parse_start),
+        metavar="ISO",
+        help="simulated start (default midnight UTC today)",
+    )
+    batch.add_argument(
+        "--span",
+        type=flag_type(parse_duration),
+        default=86_400.0,
+        metavar="DURATION",
+        help="simulated time covered (default 1d)",
+    )
+    batch.add_argument(
+        "--chunk-size",
+        type=flag_type(positive_int),
+        default=10_000,
+        metavar="N",
+        help="events generated per step (default 10000)",
+    )
+    add_common_options(batch)
+
+    schema = commands.add_parser("schema", help="print the event schema")
+    schema.add_argument(
+        "--format",
+        choices=("bigquery", "jsonschema"),
+        default="bigquery",
+        help="schema dialect (default bigquery)",
+    )
+    return parser, {"stream": stream, "batch": batch, "schema": schema}
+
+
+def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
+    """Parse ``argv`` with ``EVENTGEN_*`` variables from ``environ`` as defaults."""
+    parser, subparsers = build_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # Environment defaults belong to the chosen subcommand's parser; find it first.
+    command = next((arg for arg in args_list if not arg.startswith("-")), None)
+    if command in subparsers:
+        apply_environment(subparsers[command], environ)
+    return parser.parse_args(args_list)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``eventgen`` command; returns the exit code."""
+    from eventgen import commands
+
+    environ = os.environ
+    try:
+        args = parse_args(argv, environ)
+        if args.command == "schema":
+            return commands.schema(args)
+        if args.command == "stream":
+            return commands.stream(args, environ)
+        return commands.batch(args, environ)
+    except ConfigError as error:
+        print(f"eventgen: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except EventgenError as error:
+        print(f"eventgen: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader of stdout went away (`eventgen schema | head`): nothing left to say;
+        # point stdout at /dev/null so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

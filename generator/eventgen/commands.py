@@ -1,0 +1,207 @@
+"""What ``eventgen stream``, ``batch`` and ``schema`` do, once their arguments are parsed.
+
+Each command turns arguments into typed settings (raising ConfigError on bad input before
+anything is written), builds the event source, the sink, metrics and live-rate watchers,
+runs the loop from :mod:`eventgen.runner` and reports the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from eventgen.errors import ConfigError
+from eventgen.metrics import Metrics, MetricsServer
+from eventgen.pacing import Pacer
+from eventgen.runner import StopFlag, Summary, report, run_batch, run_stream, stop_on_signals
+from eventgen.settings import plan_shard, shard_index, sink_settings, utc_midnight
+from eventgen.sinks.factory import build_sink
+
+log = logging.getLogger("eventgen")
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr (stdout may carry events) in one-line records."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level.upper()),
+        format="eventgen: %(levelname)s: %(message)s",
+    )
+
+
+def generator_options(
+    args: argparse.Namespace, *, start: dt.datetime, events_per_second: float
+) -> Any:
+    """Validated ``GeneratorOptions`` from the ``--<option>`` flags; ConfigError names the flag."""
+    from pydantic import ValidationError
+
+    from eventgen.options import GeneratorOptions
+
+    given = {
+        key.removeprefix("option_"): value
+        for key, value in vars(args).items()
+        if key.startswith("option_") and value is not None
+    }
+    try:
+        return GeneratorOptions(**given, start=start, events_per_second=events_per_second)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = first["loc"][0] if first["loc"] else ""
+        flag = f"--{str(where).replace('_', '-')}: " if where else ""
+        raise ConfigError(f"{flag}{first['msg']}") from None
+
+
+@contextmanager
+def serving_metrics(metrics: Metrics, port: int) -> Iterator[None]:
+    """Serve /metrics and /healthz on ``port`` while the block runs (0: not at all)."""
+    if port == 0:
+        yield
+        return
+    try:
+        server = MetricsServer(metrics, port)
+    except OSError as error:
+        raise ConfigError(f"--metrics-port {port}: {error.strerror}") from None
+    server.start()
+    try:
+        yield
+    finally:
+        server.stop()
+
+
+def schema(args: argparse.Namespace) -> int:
+    """Print the event schema as JSON (BigQuery table schema or JSON Schema)."""
+    from eventgen.schema import bigquery_schema, json_schema
+
+    document: object = bigquery_schema() if args.format == "bigquery" else json_schema()
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run ``eventgen stream``: paced generation until --duration, --events or a signal."""
+    from eventgen.generation import EventStream
+    from eventgen.liverate import (
+        ConfigMapRateWatcher,
+        RateFileWatcher,
+        load_kubernetes_api,
+        parse_configmap_ref,
+    )
+
+    configure_logging(args.log_level)
+    if args.rate_file and args.rate_configmap:
+        raise ConfigError("use either --rate-file or --rate-configmap, not both")
+    settings = sink_settings(args)
+    generator_id = args.generator_id or args.name
+    now = dt.datetime.now(dt.UTC)
+    # Simulated time starts now and advances at the live rate, so timestamps track wall time.
+    options = generator_options(args, start=now, events_per_second=args.rate or 1.0)
+    pacer = Pacer(args.rate)
+    watchers: list[RateFileWatcher | ConfigMapRateWatcher] = []
+
+    def on_rate(rate: float) -> None:
+        if rate != pacer.rate:
+            log.info("rate changed: %g -> %g events/s", pacer.rate, rate)
+        pacer.set_rate(rate)
+
+    if args.rate_file:
+        watchers.append(RateFileWatcher(Path(args.rate_file), on_rate))
+    if args.rate_configmap:
+        namespace, name = parse_configmap_ref(args.rate_configmap, environ.get("POD_NAMESPACE"))
+        watchers.append(ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate))
+    source = EventStream(options, generator_id)
+    built = build_sink(
+        settings,
+        generator_id=generator_id,
+        streaming=True,
+        run_token=now.strftime("%Y%m%dT%H%M%SZ"),
+    )
+    metrics = Metrics()
+    stop = StopFlag()
+    log.info("stream %s -> %s at %g events/s", generator_id, built.location, args.rate)
+    with serving_metrics(metrics, args.metrics_port), stop_on_signals(stop):
+        for watcher in watchers:
+            watcher.start()
+        try:
+            summary = run_stream(
+                source,
+                built.sink,
+                pacer,
+                location=built.location,
+                metrics=metrics,
+                stop=stop,
+                max_events=args.events,
+                duration=args.duration,
+                flush_timeout=settings.flush_timeout,
+            )
+        finally:
+            for watcher in watchers:
+                watcher.stop()
+    return finish(summary, stop)
+
+
+def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run ``eventgen batch``: exactly this shard's share of --events, then the summary."""
+    from eventgen.generation import EventStream
+
+    configure_logging(args.log_level)
+    if args.events is None:
+        raise ConfigError("batch needs --events N (or EVENTGEN_EVENTS)")
+    plan = plan_shard(args.events, shard_index(args, environ), args.shard_count)
+    settings = sink_settings(args)
+    generator_id = args.generator_id or f"{args.name}-shard-{plan.index}"
+    start: dt.datetime = args.start or utc_midnight()
+    # Each shard covers the whole span at its own density; shards interleave in time.
+    density = max(plan.events, 1) / args.span
+    options = generator_options(args, start=start, events_per_second=density)
+    source = EventStream(options, generator_id)
+    built = build_sink(
+        settings, generator_id=generator_id, streaming=False, partition_date=start.date()
+    )
+    metrics = Metrics()
+    stop = StopFlag()
+    log.info(
+        "batch %s: shard %d of %d, %d events -> %s",
+        generator_id,
+        plan.index,
+        plan.count,
+        plan.events,
+        built.location,
+    )
+    with serving_metrics(metrics, args.metrics_port), stop_on_signals(stop):
+        summary = run_batch(
+            source,
+            built.sink,
+            plan.events,
+            location=built.location,
+            metrics=metrics,
+            stop=stop,
+            chunk=args.chunk_size,
+            progress=progress_bar(plan.events, generator_id),
+            flush_timeout=max(settings.flush_timeout, 300.0),
+        )
+    return finish(summary, stop)
+
+
+def progress_bar(total: int, label: str) -> Any:
+    """A tqdm bar on stderr when stderr is a terminal; None otherwise (logs, pods)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="ev", unit_scale=True, file=sys.stderr)
+
+
+def finish(summary: Summary, stop: StopFlag) -> int:
+    """Report the summary; a stop by signal is a normal end (exit 0) unless delivery failed."""
+    if stop.signal_name:
+        log.info("stopped by %s after delivering what was generated", stop.signal_name)
+    with suppress(BrokenPipeError):
+        sys.stdout.flush()
+    return report(summary)

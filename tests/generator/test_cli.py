@@ -1,0 +1,141 @@
+"""The ``eventgen`` command as users run it: errors, schema, sharded batches, environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.generator.cli_process import run_eventgen, summary
+
+from eventgen.schema import bigquery_schema, json_schema
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ([], {}, "the following arguments are required"),
+        (["stream", "--rate", "fast"], {}, "argument --rate: rate 'fast' is not a number"),
+        (["stream", "--rate", "-5"], {}, "--rate"),
+        (["batch"], {}, "batch needs --events N"),
+        (
+            ["batch", "--events", "10", "--shard-index", "3", "--shard-count", "3"],
+            {},
+            "outside 0..2",
+        ),
+        (["batch", "--events", "10", "--sink", "gcs"], {}, "--sink gcs needs --gcs-bucket"),
+        (["batch", "--events", "10", "--sink", "pubsub"], {}, "needs --pubsub-project"),
+        (["batch", "--events", "10", "--sink", "ftp"], {}, "invalid choice: 'ftp'"),
+        (["batch", "--events", "10", "--cancel-rate", "1.5"], {}, "--cancel-rate:"),
+        (["batch", "--events", "10", "--locale", "xx_XX"], {}, "unsupported locale"),
+        (["batch", "--events", "10", "--span", "soon"], {}, "invalid duration"),
+        (["batch", "--events", "10", "--start", "yesterday"], {}, "invalid start"),
+        (["batch", "--events", "10", "--output", "f.jsonl", "--rotate-bytes", "1k"], {}, "folder"),
+        (["batch", "--bogus"], {}, "unrecognized arguments: --bogus"),
+        (["batch"], {"EVENTGEN_EVENTS": "many"}, "EVENTGEN_EVENTS='many'"),
+        (["batch", "--events", "5"], {"EVENTGEN_GZIP": "maybe"}, "EVENTGEN_GZIP='maybe'"),
+        (["stream"], {"EVENTGEN_SINK": "carrier-pigeon"}, "choose from stdout, jsonl"),
+        (["batch", "--events", "5"], {"JOB_COMPLETION_INDEX": "x"}, "JOB_COMPLETION_INDEX"),
+        (["stream", "--rate-configmap", "only-name"], {}, "NAMESPACE/NAME"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(
+    args: list[str], env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    result = run_eventgen(args, env, cwd=tmp_path)
+    lines = result.stderr.decode().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("eventgen: error: ")
+    assert message in lines[0]
+    assert result.stdout == b""
+    assert list(tmp_path.iterdir()) == [], "bad input must not write anything"
+
+
+def test_schema_prints_the_models_bigquery_and_json_schemas() -> None:
+    bigquery = run_eventgen(["schema", "--format", "bigquery"])
+    assert bigquery.returncode == 0
+    assert json.loads(bigquery.stdout) == bigquery_schema()
+    as_jsonschema = run_eventgen(["schema", "--format", "jsonschema"])
+    assert json.loads(as_jsonschema.stdout) == json_schema()
+
+
+def read_events(folder: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for path in sorted(folder.iterdir()) for line in path.open()]
+
+
+def test_batch_shards_add_up_to_exactly_n_and_are_disjoint(tmp_path: Path) -> None:
+    total, shards = 1_001, 3
+    for index in range(shards):
+        result = run_eventgen(
+            ["batch", "--name", "orders", "--seed", "7", "--output", f"{tmp_path}/"],
+            env={
+                "EVENTGEN_EVENTS": str(total),
+                "EVENTGEN_SHARD_COUNT": str(shards),
+                "JOB_COMPLETION_INDEX": str(index),
+            },
+        )
+        assert result.returncode == 0, result.stderr
+        report = summary(result.stderr)
+        expected = total // shards + (1 if index < total % shards else 0)
+        assert report["generated"] == report["delivered"] == str(expected)
+        assert report["failed"] == "0"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"orders-shard-{i}-part-00000.jsonl" for i in range(shards)
+    ]
+    events = read_events(tmp_path)
+    assert len(events) == total
+    assert len({e["event_id"] for e in events}) == total, "shards must not repeat events"
+    for index in range(shards):
+        sequences = [e["sequence"] for e in events if e["generator_id"] == f"orders-shard-{index}"]
+        assert sequences == list(range(len(sequences))), "gap-free sequence per shard"
+
+
+def test_a_shard_rerun_rewrites_the_same_bytes(tmp_path: Path) -> None:
+    args = ["batch", "--events", "300", "--seed", "11", "--start", "2026-03-01", "--gzip"]
+    first = run_eventgen([*args, "--output", f"{tmp_path}/a/"])
+    second = run_eventgen([*args, "--output", f"{tmp_path}/b/"])
+    assert first.returncode == second.returncode == 0
+    (a,) = (tmp_path / "a").iterdir()
+    (b,) = (tmp_path / "b").iterdir()
+    assert a.name == b.name == "eventgen-shard-0-part-00000.jsonl.gz"
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_flags_win_over_environment(tmp_path: Path) -> None:
+    result = run_eventgen(
+        ["batch", "--events", "4", "--output", str(tmp_path / "x.jsonl")],
+        env={"EVENTGEN_EVENTS": "40", "EVENTGEN_GENERATOR_ID": "from-env"},
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in (tmp_path / "x.jsonl").open()]
+    assert len(events) == 4
+    assert {e["generator_id"] for e in events} == {"from-env"}
+
+
+def test_generator_options_reach_the_events(tmp_path: Path) -> None:
+    result = run_eventgen(
+        ["batch", "--events", "200", "--locale", "de_DE", "--output", str(tmp_path / "x.jsonl")]
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in (tmp_path / "x.jsonl").open()]
+    assert {e["currency"] for e in events} == {"EUR"}
+
+
+def test_batch_start_sets_the_first_timestamps(tmp_path: Path) -> None:
+    result = run_eventgen(
+        ["batch", "--events", "500", "--start", "2026-05-04", "--span", "1h"],
+    )
+    assert result.returncode == 0, result.stderr
+    stamps = sorted(json.loads(line)["event_timestamp"] for line in result.stdout.splitlines())
+    assert stamps[0].startswith("2026-05-04T00:")
+    assert summary(result.stderr)["output"] == "stdout"
+
+
+def test_stream_stops_after_events_with_stdout_sink() -> None:
+    result = run_eventgen(["stream", "--rate", "5000", "--events", "250"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 250
+    assert [json.loads(line)["sequence"] for line in lines] == list(range(250))
+    assert summary(result.stderr)["delivered"] == "250"

@@ -1,0 +1,99 @@
+"""Local JSONL files: single file, folder parts, gzip, rotation, atomic completion."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from pathlib import Path
+
+import pytest
+from tests.generator.batches import make_batch, sequences
+
+from eventgen.errors import ConfigError, SinkError
+from eventgen.sinks.jsonl import JsonlSink
+
+
+def test_single_file_holds_every_event_in_order(tmp_path: Path) -> None:
+    target = tmp_path / "events.jsonl"
+    sink = JsonlSink(target, folder=False, generator_id="gen-0")
+    sink.write(make_batch(3))
+    sink.write(make_batch(4, first=3))
+    assert not target.exists(), "a part must not appear under its final name before completion"
+    sink.close()
+    assert sequences(target.read_bytes()) == list(range(7))
+    assert sink.stats.delivered == 7
+    assert sink.stats.bytes_written == target.stat().st_size
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_gzip_folder_parts_decompress_to_the_events(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path / "out", folder=True, generator_id="b-shard-2", compressed=True)
+    sink.write(make_batch(50))
+    sink.close()
+    (part,) = (tmp_path / "out").iterdir()
+    assert part.name == "b-shard-2-part-00000.jsonl.gz"
+    assert sequences(gzip.decompress(part.read_bytes())) == list(range(50))
+
+
+def test_rotation_by_size_fills_parts_without_splitting_lines(tmp_path: Path) -> None:
+    limit = 2_000
+    sink = JsonlSink(tmp_path, folder=True, generator_id="g", rotate_bytes=limit)
+    sink.write(make_batch(100))
+    sink.write(make_batch(20, first=100))
+    sink.close()
+    parts = sorted(tmp_path.iterdir())
+    assert [p.name for p in parts] == [f"g-part-{i:05d}.jsonl" for i in range(len(parts))]
+    contents = [p.read_bytes() for p in parts]
+    assert [s for c in contents for s in sequences(c)] == list(range(120))
+    for current, following in itertools.pairwise(contents):
+        first_line_of_next = len(following.splitlines()[0]) + 1
+        # Each part is as full as the limit allows: the next line would not have fitted.
+        assert len(current) <= limit < len(current) + first_line_of_next
+    assert sink.stats.delivered == 120
+    assert sink.stats.bytes_written == sum(map(len, contents))
+
+
+def test_an_event_larger_than_a_part_still_gets_written(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path, folder=True, generator_id="g", rotate_bytes=10)
+    sink.write(make_batch(3))
+    sink.close()
+    assert len(list(tmp_path.iterdir())) == 3
+    assert sink.stats.delivered == 3
+
+
+def test_unfinished_part_stays_a_tmp_and_finished_parts_are_whole(tmp_path: Path) -> None:
+    batch = make_batch(10)
+    line = len(batch.payloads[0]) + 1
+    sink = JsonlSink(tmp_path, folder=True, generator_id="g", rotate_bytes=line * 4)
+    sink.write(batch)  # parts 0 and 1 complete, part 2 open with two events
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["g-part-00000.jsonl", "g-part-00001.jsonl", "g-part-00002.jsonl.tmp"]
+    assert sink.stats.delivered == 8  # only events in completed parts count
+
+
+def test_rerun_replaces_files_instead_of_appending(tmp_path: Path) -> None:
+    for _ in range(2):
+        sink = JsonlSink(tmp_path, folder=True, generator_id="g")
+        sink.write(make_batch(5))
+        sink.close()
+    (part,) = tmp_path.iterdir()
+    assert sequences(part.read_bytes()) == list(range(5))
+
+
+def test_stream_parts_carry_the_run_token(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path, folder=True, generator_id="pod-x", run_token="20261126T120000Z")
+    sink.write(make_batch(1))
+    sink.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["pod-x-20261126T120000Z-part-00000.jsonl"]
+
+
+def test_rotation_into_a_single_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="rotation needs a folder"):
+        JsonlSink(tmp_path / "one.jsonl", folder=False, generator_id="g", rotate_bytes=100)
+
+
+def test_unwritable_folder_is_a_sink_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SinkError, match="cannot create output folder"):
+        JsonlSink(blocker / "sub", folder=True, generator_id="g")
