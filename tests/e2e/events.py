@@ -1,0 +1,103 @@
+"""Accounting for the events the kind suite receives: rates, generators, gaps.
+
+Pure functions over what a subscriber saw, so the arithmetic the end-to-end verdicts rest on
+is tested here, where no cluster runs (tests/e2e/test_events.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Received:
+    """One event as delivered: who made it, its sequence, and when Pub/Sub accepted it.
+
+    published_at is the server's publish time in seconds since the epoch (UTC), so rates are
+    measured on one clock, the emulator's, whatever the test host's clock does.
+    """
+
+    generator_id: str
+    sequence: int
+    event_id: str
+    published_at: float
+
+
+def parse_event(payload: bytes, published_at: float) -> Received | None:
+    """The accounting fields of one message body; None for a body that is not an event.
+
+    Malformed events are an opt-in fault this suite never enables, so None is reported by
+    the caller rather than hidden.
+    """
+    try:
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    generator_id, sequence, event_id = (
+        event.get("generator_id"),
+        event.get("sequence"),
+        event.get("event_id"),
+    )
+    if not isinstance(generator_id, str) or not isinstance(event_id, str):
+        return None
+    if not isinstance(sequence, int) or isinstance(sequence, bool):
+        return None
+    return Received(generator_id, sequence, event_id, published_at)
+
+
+def rate_between(events: Iterable[Received], start: float, end: float) -> float:
+    """Events per second published in the window [start, end) (seconds since the epoch)."""
+    if end <= start:
+        raise ValueError(f"empty window: start {start} is not before end {end}")
+    count = sum(1 for e in events if start <= e.published_at < end)
+    return count / (end - start)
+
+
+def generators_between(events: Iterable[Received], start: float, end: float) -> set[str]:
+    """generator_ids that published at least one event in [start, end)."""
+    return {e.generator_id for e in events if start <= e.published_at < end}
+
+
+def within(measured: float, target: float, tolerance: float) -> bool:
+    """Whether measured is within +-tolerance (a fraction, 0.2 = 20 %) of target."""
+    return abs(measured - target) <= tolerance * target
+
+
+@dataclass(frozen=True)
+class SequenceReport:
+    """Per generator_id: how many distinct sequences arrived and which are missing below the
+    highest one seen (a gap means an event was lost, since sequences are gap-free from 0)."""
+
+    generator_id: str
+    distinct: int
+    highest: int
+    missing: tuple[int, ...]
+
+
+def sequence_reports(events: Iterable[Received]) -> list[SequenceReport]:
+    """One report per generator_id, sorted by it. Redeliveries (same sequence twice) count once."""
+    seen: dict[str, set[int]] = {}
+    for event in events:
+        seen.setdefault(event.generator_id, set()).add(event.sequence)
+    reports = []
+    for generator_id in sorted(seen):
+        sequences = seen[generator_id]
+        highest = max(sequences)
+        missing = tuple(s for s in range(highest + 1) if s not in sequences)
+        reports.append(SequenceReport(generator_id, len(sequences), highest, missing))
+    return reports
+
+
+def describe_gaps(reports: Sequence[SequenceReport], limit: int = 5) -> str:
+    """A one-line summary of the generators with gaps, for an assertion message."""
+    broken = [r for r in reports if r.missing]
+    parts = [
+        f"{r.generator_id}: {len(r.missing)} missing of 0..{r.highest} "
+        f"(first {list(r.missing[:limit])})"
+        for r in broken
+    ]
+    return "; ".join(parts) if parts else "no gaps"

@@ -1,0 +1,80 @@
+"""The arithmetic the kind suite's verdicts rest on (tests/e2e/events.py), checked here
+where no cluster runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.events import (
+    Received,
+    describe_gaps,
+    generators_between,
+    parse_event,
+    rate_between,
+    sequence_reports,
+    within,
+)
+
+
+def event(generator_id: str, sequence: int, at: float) -> Received:
+    return Received(generator_id, sequence, f"{generator_id}-{sequence}", at)
+
+
+def test_parse_event_reads_the_accounting_fields() -> None:
+    body = json.dumps(
+        {"event_id": "e1", "generator_id": "g-0", "sequence": 12, "status": "paid"}
+    ).encode()
+    assert parse_event(body, 5.5) == Received("g-0", 12, "e1", 5.5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"event_id": "e1", "generator_id": "g"}',
+        b'{"event_id": "e1", "generator_id": "g", "sequence": "3"}',
+        b'{"event_id": "e1", "generator_id": "g", "sequence": true}',
+        b"\xff\xfe",
+        b'INFO eventgen: started "stream"',
+    ],
+)
+def test_parse_event_rejects_bodies_that_are_not_events(body: bytes) -> None:
+    # Pod logs interleave log lines with stdout events: only events may be counted.
+    assert parse_event(body, 0.0) is None
+
+
+def test_rate_counts_only_events_published_inside_the_window() -> None:
+    events = [event("g", i, 100.0 + i * 0.01) for i in range(1000)]  # 100/s for 10 s
+    assert rate_between(events, 102.0, 107.0) == pytest.approx(100.0, rel=0.01)
+    assert rate_between(events, 50.0, 60.0) == 0.0
+    with pytest.raises(ValueError, match="empty window"):
+        rate_between(events, 5.0, 5.0)
+
+
+def test_generators_between_names_only_those_active_in_the_window() -> None:
+    events = [event("old", 0, 10.0), event("a", 0, 20.0), event("b", 0, 21.0)]
+    assert generators_between(events, 15.0, 25.0) == {"a", "b"}
+
+
+def test_within_is_a_relative_band_around_the_target() -> None:
+    assert within(120.0, 100.0, 0.2) and within(80.0, 100.0, 0.2)
+    assert not within(121.0, 100.0, 0.2) and not within(79.0, 100.0, 0.2)
+
+
+def test_sequence_reports_find_gaps_and_ignore_redeliveries() -> None:
+    events = [event("a", s, 0.0) for s in (0, 1, 1, 2, 3)] + [event("b", s, 0.0) for s in (0, 2, 5)]
+    a, b = sequence_reports(events)
+    assert (a.generator_id, a.distinct, a.highest, a.missing) == ("a", 4, 3, ())
+    assert (b.generator_id, b.distinct, b.highest, b.missing) == ("b", 3, 5, (1, 3, 4))
+    assert describe_gaps([a, b]) == "b: 3 missing of 0..5 (first [1, 3, 4])"
+    assert describe_gaps([a]) == "no gaps"
+
+
+def test_a_stream_that_never_started_at_zero_is_reported_as_a_gap() -> None:
+    # A restarted pod with a fresh generator_id would start at 0; one whose early events were
+    # lost starts higher, and that must not pass as complete.
+    (report,) = sequence_reports([event("late", s, 0.0) for s in (5, 6, 7)])
+    assert report.missing == (0, 1, 2, 3, 4)
