@@ -133,8 +133,6 @@ def test_operator_learns_generator_service_account_and_image_from_env(helm: Path
     assert env["EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT"] == "gen"
     assert env["EVENTGEN_OPERATOR_GENERATOR_IMAGE"] == "europe-docker.pkg.dev/p/r/eventgen:0.1.3"
     assert env["EVENTGEN_OPERATOR_GCP_PROJECT"] == "test-project"
-    assert env["EVENTGEN_OPERATOR_PUBSUB_TOPIC"] == "ecommerce-events"
-    assert env["EVENTGEN_OPERATOR_GCS_BUCKET"] == "test-project-dev-raw-data"
 
 
 def test_operator_pod_is_hardened(defaults: Rendered) -> None:

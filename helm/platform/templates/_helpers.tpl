@@ -146,9 +146,9 @@ liveness endpoint, and the log level.
 {{- end -}}
 
 {{/*
-The operator's environment (a YAML list). EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT and
-EVENTGEN_OPERATOR_GENERATOR_IMAGE go on every generator pod it creates; the GCP_PROJECT,
-PUBSUB_TOPIC and GCS_BUCKET ones are the defaults for EventGenerators that name no target.
+The operator's environment (a YAML list): EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT and
+EVENTGEN_OPERATOR_GENERATOR_IMAGE go on every generator pod whose EventGenerator names none;
+EVENTGEN_OPERATOR_GCP_PROJECT is the Pub/Sub project when a sink names none.
 */}}
 {{- define "platform.operator.env" -}}
 - name: EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT
@@ -157,10 +157,6 @@ PUBSUB_TOPIC and GCS_BUCKET ones are the defaults for EventGenerators that name 
   value: {{ include "platform.image" (dict "image" .Values.generator.image "key" "generator.image") | quote }}
 - name: EVENTGEN_OPERATOR_GCP_PROJECT
   value: {{ include "platform.projectId" . | quote }}
-- name: EVENTGEN_OPERATOR_PUBSUB_TOPIC
-  value: {{ .Values.cloud.pubsub.topic | quote }}
-- name: EVENTGEN_OPERATOR_GCS_BUCKET
-  value: {{ include "platform.bucketName" . | quote }}
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:
