@@ -1,128 +1,137 @@
-"""EventStream: the generator's public entry point (first, simple version; columnar follows)."""
+"""EventStream: an endless, deterministic stream of e-commerce events in simulated time.
+
+Orders arrive as a Poisson process from ``options.start``; each order's whole lifecycle is
+simulated (as arrays, many orders at a time) when it is placed, its events wait in an
+:class:`~eventgen.queue.EventQueue` until simulated time reaches them, and batches are
+encoded columnar. Before the first event, the orders that would be open at ``start`` are
+simulated too, so shipments and deliveries flow from the first second (a shop in steady state).
+
+Output is a pure function of (options, generator_id, the events_per_second in force when
+orders were placed): the batch sizes asked for never change it.
+"""
 
 from __future__ import annotations
 
-import heapq
-import random
-import uuid
-from datetime import timedelta
+import math
+from functools import lru_cache
 
-import orjson
+import numpy as np
 
 from eventgen.batches import EventBatch
-from eventgen.locales import SUPPORTED_LOCALES
-from eventgen.model import SCHEMA_VERSION, STATUS_OF_EVENT, EventType, ProductCategory
+from eventgen.catalog import Catalog, build_catalog
+from eventgen.encoding import EventEncoder
+from eventgen.faults import FaultPlan
+from eventgen.lifecycle import MICROS, Lifecycle, ScheduledEvents
 from eventgen.options import GeneratorOptions
+from eventgen.queue import EventQueue, make_tags, split_tags
+from eventgen.randomness import CounterRandom
 from eventgen.seeding import derive_seed
 
-_CATEGORIES = list(ProductCategory)
+MIN_ORDERS_PER_STEP = 16
+MAX_ORDERS_PER_STEP = 1 << 16
+
+
+@lru_cache(maxsize=4)
+def shop_catalog(seed: int, locale: str, products: int, customers: int) -> Catalog:
+    """The pools of a shop, built once per process (replicas of one spec share them)."""
+    return build_catalog(seed, locale, products, customers)
 
 
 class EventStream:
-    """An endless, deterministic stream of events in simulated-time order."""
+    """The events of one generator (replica or shard), in simulated-time order.
+
+    Pools come from ``options.seed`` (the same shop for every replica and shard); the events
+    from ``derive_seed(options.seed, generator_id)``, so generators never repeat each other.
+    """
 
     def __init__(self, options: GeneratorOptions, generator_id: str) -> None:
         if not generator_id:
             raise ValueError("generator_id must not be empty")
         self.options = options
         self.generator_id = generator_id
-        self._rng = random.Random(derive_seed(options.seed, generator_id))
+        self.catalog = shop_catalog(
+            options.seed, options.locale, options.product_pool_size, options.customer_pool_size
+        )
+        self._random = CounterRandom(derive_seed(options.seed, generator_id))
+        self._lifecycle = Lifecycle(options, self._random)
+        self._faults = FaultPlan(options, self._random)
+        self._encoder = EventEncoder(
+            options, self.catalog, self._random, self._faults, generator_id
+        )
+        self._queue = EventQueue()
         self._events_per_second = options.events_per_second
+        self._start = int(options.start.timestamp()) * MICROS + options.start.microsecond
+        self._clock = self._start  # placement time (µs) of the latest order
+        self._next_order = 0
         self._sequence = 0
-        self._clock = options.start
-        self._orders = 0
-        self._pending: list[tuple[float, int, int, EventType]] = []
-        self._currency = SUPPORTED_LOCALES[options.locale].currency
+        self._warmed_up = False
 
     @property
     def events_per_second(self) -> float:
-        """Density of simulated time: events per simulated second."""
+        """Events per simulated second for orders placed from now on (may be changed live)."""
         return self._events_per_second
 
     @events_per_second.setter
     def events_per_second(self, value: float) -> None:
-        if not value > 0:
-            raise ValueError(f"events_per_second must be > 0, got {value}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"events_per_second must be a finite number > 0, got {value}")
         self._events_per_second = float(value)
 
+    @property
+    def next_sequence(self) -> int:
+        """Sequence number of the next event to be emitted (= events emitted so far)."""
+        return self._sequence
+
+    @property
+    def open_events(self) -> int:
+        """Events simulated but not yet emitted (memory: 16 bytes each)."""
+        return len(self._queue)
+
     def next_batch(self, count: int) -> EventBatch:
-        """Return the next ``count`` events, sequence numbers continuing without gaps."""
+        """Return the next ``count`` events; sequence numbers continue without gaps."""
         if count < 0:
             raise ValueError(f"count must be >= 0, got {count}")
-        payloads: list[bytes] = []
-        types: list[str] = []
-        orders: list[str] = []
+        if not self._warmed_up:
+            self._warm_up()
+        while self._queue.ready < count:
+            missing = count - self._queue.ready
+            wanted = math.ceil(missing / self._lifecycle.expected_events_per_order) + 1
+            self._place_orders(min(max(wanted, MIN_ORDERS_PER_STEP), MAX_ORDERS_PER_STEP))
+            self._queue.release(self._clock)
+        keys, tags = self._queue.pop(count)
+        orders, kinds = split_tags(tags)
+        times = keys - self._faults.delay_micros(orders, kinds)
         first = self._sequence
-        while len(payloads) < count:
-            while not self._pending or self._pending[0][0] > self._clock_seconds():
-                self._place_order()
-            when, order, _, event_type = heapq.heappop(self._pending)
-            payloads.append(self._payload(when, order, event_type))
-            types.append(event_type.value)
-            orders.append(f"ORD-{order:012d}")
-        return EventBatch(self.generator_id, first, payloads, types, orders)
-
-    def _clock_seconds(self) -> float:
-        return (self._clock - self.options.start).total_seconds()
-
-    def _place_order(self) -> None:
-        rng = self._rng
-        self._clock += timedelta(seconds=rng.expovariate(self._events_per_second / 4))
-        t = self._clock_seconds()
-        order = self._orders
-        self._orders += 1
-        steps = [(t, EventType.ORDER_PLACED)]
-        paid = t + rng.uniform(2, 120)
-        steps.append((paid, EventType.PAYMENT_AUTHORIZED))
-        if rng.random() < self.options.cancel_rate:
-            steps.append((paid + rng.uniform(60, 3600), EventType.ORDER_CANCELLED))
-        else:
-            shipped = paid + rng.uniform(3600, 3 * 86400)
-            delivered = shipped + rng.uniform(86400, 5 * 86400)
-            steps += [(shipped, EventType.ORDER_SHIPPED), (delivered, EventType.ORDER_DELIVERED)]
-            if rng.random() < self.options.refund_rate:
-                steps.append((delivered + rng.uniform(86400, 14 * 86400), EventType.ORDER_REFUNDED))
-        for rank, (when, event_type) in enumerate(steps):
-            heapq.heappush(self._pending, (when, order, rank, event_type))
-
-    def _payload(self, when: float, order: int, event_type: EventType) -> bytes:
-        order_rng = random.Random(derive_seed(self.options.seed, self.generator_id, order))
-        product = order_rng.randrange(self.options.product_pool_size)
-        price_cents = 500 + random.Random(product).randrange(20_000)
-        quantity = order_rng.choice([1, 1, 1, 2, 3])
-        total = price_cents * quantity
-        stamp = self.options.start + timedelta(seconds=when)
-        event_rng = random.Random(
-            derive_seed(self.options.seed, self.generator_id, order, event_type.value)
+        encoded = self._encoder.encode(orders, kinds, times, first)
+        self._sequence += len(encoded.payloads)
+        return EventBatch(
+            generator_id=self.generator_id,
+            first_sequence=first,
+            payloads=encoded.payloads,
+            event_types=encoded.event_types,
+            order_ids=encoded.order_ids,
         )
-        event = {
-            "event_id": str(uuid.UUID(int=event_rng.getrandbits(128), version=4)),
-            "event_type": event_type.value,
-            "event_timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "order_id": f"ORD-{order:012d}",
-            "customer_id": f"CUST-{order_rng.randrange(self.options.customer_pool_size):08d}",
-            "product_id": f"PROD-{product:06d}",
-            "product_name": f"Product {product}",
-            "product_category": _CATEGORIES[product % len(_CATEGORIES)].value,
-            "quantity": quantity,
-            "unit_price": f"{price_cents // 100}.{price_cents % 100:02d}",
-            "discount_amount": "0.00",
-            "total_amount": f"{total // 100}.{total % 100:02d}",
-            "currency": self._currency,
-            "payment_method": "credit_card",
-            "status": STATUS_OF_EVENT[event_type].value,
-            "country": "US",
-            "city": "Springfield",
-            "device": "mobile",
-            "channel": "direct",
-            "generator_id": self.generator_id,
-            "sequence": self._sequence,
-            "schema_version": SCHEMA_VERSION,
-        }
-        self._sequence += 1
-        raw = orjson.dumps(event)
-        # Money as JSON numbers with exactly two decimals.
-        for key in ("unit_price", "discount_amount", "total_amount"):
-            value = event[key]
-            raw = raw.replace(f'"{key}":"{value}"'.encode(), f'"{key}":{value}'.encode())
-        return raw
+
+    def _rates(self) -> tuple[float, float]:
+        order_rate = self._lifecycle.order_rate(self._events_per_second)
+        return order_rate, self._lifecycle.delay_scale(order_rate)
+
+    def _enqueue(self, events: ScheduledEvents) -> None:
+        keys, orders, kinds = self._faults.rows(events)
+        self._queue.push(keys, make_tags(orders, kinds))
+
+    def _warm_up(self) -> None:
+        order_rate, scale = self._rates()
+        for events in self._lifecycle.warm_up(self._start, order_rate, scale):
+            self._enqueue(events)
+        self._warmed_up = True
+
+    def _place_orders(self, count: int) -> None:
+        order_rate, scale = self._rates()
+        orders = np.arange(self._next_order, self._next_order + count, dtype=np.int64)
+        placed = self._clock + np.cumsum(self._lifecycle.arrival_gaps(orders, order_rate))
+        self._enqueue(
+            self._lifecycle.schedule(orders, placed, self._lifecycle.paths(orders), scale)
+        )
+        self._next_order += count
+        self._clock = int(placed[-1])

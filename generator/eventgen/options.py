@@ -45,7 +45,7 @@ class GeneratorOptions(BaseModel):
     )
     malformed_rate: float = Field(0.0, ge=0, le=1, description="Share of events malformed.")
     max_in_flight_orders: int = Field(
-        2_000_000,
+        1_000_000,
         ge=1_000,
         description="Memory bound: lifecycle delays shrink when more orders would be open.",
     )
