@@ -135,3 +135,28 @@ def test_an_existing_cluster_kubeconfig_is_used_and_left_running(
         control_plane.delete_namespace("attached-probe")
     # Stopping an attached control plane stops nothing.
     control_plane.kubectl("get", "namespaces")
+
+
+def test_run_control_plane_serves_until_sigterm_then_cleans_up(
+    control_plane: ControlPlane,
+) -> None:
+    _local_binaries(control_plane)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.run_control_plane"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert runner.stdout is not None
+        runner.stdout.readline()  # the description
+        export = runner.stdout.readline().strip()
+        assert export.startswith("export KUBECONFIG=")
+        kubeconfig = Path(export.split("=", 1)[1])
+        listed = control_plane.kubectl("get", "namespaces", "-o", "name", kubeconfig=kubeconfig)
+        assert "namespace/kube-system" in listed.stdout
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        status = runner.wait(timeout=60)
+    assert status == 0
+    assert not kubeconfig.exists(), "the runner's folder is removed when it stops"
