@@ -1,0 +1,321 @@
+"""Pure functions: an EventGenerator in, the Kubernetes objects it should own out.
+
+Nothing here talks to a server, so every rule (replica math, the live-rate ConfigMap, which
+fields may change without a restart) is tested as plain data. Names are deterministic
+(`<name>`, `<name>-live`), so a restarted operator finds its children instead of
+duplicating them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from eventgen_operator.config import OperatorConfig
+from eventgen_operator.kubeapi import GROUP, VERSION
+from eventgen_operator.spec import GeneratorSpec
+
+GENERATOR_LABEL = f"{GROUP}/generator"
+SPEC_HASH_ANNOTATION = f"{GROUP}/spec-hash"
+MANAGED_BY = "eventgen-operator"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+RATE_KEY = "ratePerReplica"
+CONTAINER_NAME = "generator"
+# The annotation the Job controller (Kubernetes >= 1.21) puts on each Indexed Job pod.
+COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+
+Manifest = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The EventGenerator that owns the children (from its metadata)."""
+
+    name: str
+    namespace: str
+    uid: str
+
+
+@dataclass(frozen=True)
+class StreamingShape:
+    """How a streaming rate is spread: `replicas` pods at `rate_per_replica` events/s each."""
+
+    replicas: int
+    rate_per_replica: float
+
+
+def streaming_shape(rate: float, max_rate_per_replica: float, suspended: bool) -> StreamingShape:
+    """Replicas = ceil(rate / maxRatePerReplica); each pod gets rate / replicas events/s.
+
+    Decimal arithmetic on the numbers as written, so 0.3 / 0.1 is 3 replicas, not 4.
+    Rate 0 pauses with 0 replicas (nothing idles); suspend keeps the per-replica rate the
+    pods will resume with but scales to 0.
+    """
+    exact_rate = Decimal(repr(float(rate)))
+    exact_max = Decimal(repr(float(max_rate_per_replica)))
+    if exact_rate <= 0:
+        return StreamingShape(replicas=0, rate_per_replica=0.0)
+    replicas = math.ceil(exact_rate / exact_max)
+    per_replica = float(exact_rate / replicas)
+    return StreamingShape(replicas=0 if suspended else replicas, rate_per_replica=per_replica)
+
+
+def format_rate(events_per_second: float) -> str:
+    """A rate as the ConfigMap stores it: `5000`, `333.333`, `0.5` (at most 3 decimals)."""
+    text = f"{events_per_second:.3f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def effective_seed(spec: GeneratorSpec, owner: Owner) -> int:
+    """The spec's seed, else a stable 63-bit seed derived from the object's uid, so two
+    generators without a seed never emit the same events and one keeps its stream."""
+    if spec.seed is not None:
+        return spec.seed
+    digest = hashlib.blake2b(owner.uid.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def labels(owner: Owner) -> dict[str, str]:
+    """Labels on every child; GENERATOR_LABEL is how the operator finds its children."""
+    return {
+        "app.kubernetes.io/name": "eventgen",
+        "app.kubernetes.io/instance": owner.name,
+        "app.kubernetes.io/component": "generator",
+        MANAGED_BY_LABEL: MANAGED_BY,
+        GENERATOR_LABEL: owner.name,
+    }
+
+
+def selector_labels(owner: Owner) -> dict[str, str]:
+    """The immutable part of the labels: what a Deployment selects its pods by."""
+    return {"app.kubernetes.io/component": "generator", GENERATOR_LABEL: owner.name}
+
+
+def owner_references(owner: Owner) -> list[dict[str, Any]]:
+    """The controller reference that makes deletion garbage collection.
+
+    No blockOwnerDeletion: it would need update rights on eventgenerators/finalizers
+    where the OwnerReferencesPermissionEnforcement admission plugin is on.
+    """
+    return [
+        {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "EventGenerator",
+            "name": owner.name,
+            "uid": owner.uid,
+            "controller": True,
+        }
+    ]
+
+
+def _metadata(owner: Owner, name: str) -> Manifest:
+    return {
+        "name": name,
+        "namespace": owner.namespace,
+        "labels": labels(owner),
+        "ownerReferences": owner_references(owner),
+    }
+
+
+def live_configmap_name(owner: Owner) -> str:
+    """`<name>-live`: the ConfigMap holding the live per-replica rate."""
+    return f"{owner.name}-live"
+
+
+def _env(name: str, value: str | float | int | bool) -> Manifest:
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = format_rate(value) if value >= 0.001 or value == 0 else repr(value)
+    else:
+        text = str(value)
+    return {"name": name, "value": text}
+
+
+def _field_env(name: str, field_path: str) -> Manifest:
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}
+
+
+def _sink_env(spec: GeneratorSpec, config: OperatorConfig) -> list[Manifest]:
+    sink = spec.sink
+    if sink.type == "pubsub":
+        assert sink.pubsub is not None and sink.pubsub.topic  # checked by parse_spec
+        env = [_env("EVENTGEN_SINK", "pubsub")]
+        project = sink.pubsub.project or config.gcp_project
+        if project:
+            env.append(_env("EVENTGEN_PUBSUB_PROJECT", project))
+        env.append(_env("EVENTGEN_PUBSUB_TOPIC", sink.pubsub.topic))
+        if sink.pubsub.ordering_by_order_id:
+            env.append(_env("EVENTGEN_PUBSUB_ORDERING", True))
+        return env
+    if sink.type == "gcs":
+        assert sink.gcs is not None and sink.gcs.bucket  # checked by parse_spec
+        return [
+            _env("EVENTGEN_SINK", "gcs"),
+            _env("EVENTGEN_GCS_BUCKET", sink.gcs.bucket),
+            _env("EVENTGEN_GCS_PREFIX", sink.gcs.prefix),
+        ]
+    if sink.type == "jsonl-local":
+        path = sink.jsonl_local.path if sink.jsonl_local else "/data/events"
+        return [_env("EVENTGEN_SINK", "jsonl"), _env("EVENTGEN_OUTPUT", path)]
+    return [_env("EVENTGEN_SINK", "stdout")]
+
+
+def _mix_env(spec: GeneratorSpec) -> list[Manifest]:
+    optional: list[tuple[str, float | int | None]] = [
+        ("EVENTGEN_CANCEL_RATE", spec.events.cancel_rate),
+        ("EVENTGEN_REFUND_RATE", spec.events.refund_rate),
+        ("EVENTGEN_DUPLICATE_RATE", spec.faults.duplicate_rate),
+        ("EVENTGEN_LATE_RATE", spec.faults.late_rate),
+        ("EVENTGEN_MAX_LATENESS_SECONDS", spec.faults.max_lateness_seconds),
+        ("EVENTGEN_MALFORMED_RATE", spec.faults.malformed_rate),
+    ]
+    env = [_env("EVENTGEN_LOCALE", spec.events.locale)]
+    env.extend(_env(name, value) for name, value in optional if value is not None)
+    return env
+
+
+def _container(
+    spec: GeneratorSpec, config: OperatorConfig, command: str, env: list[Manifest]
+) -> Manifest:
+    container: Manifest = {
+        "name": CONTAINER_NAME,
+        "image": spec.image or config.generator_image,
+        "command": ["eventgen", command],
+        "env": env,
+        "ports": [{"name": "metrics", "containerPort": config.metrics_port, "protocol": "TCP"}],
+    }
+    if spec.image_pull_policy:
+        container["imagePullPolicy"] = spec.image_pull_policy
+    if spec.resources is not None:
+        resources = {
+            key: {name: str(value) for name, value in values.items()}
+            for key, values in (
+                ("requests", spec.resources.requests),
+                ("limits", spec.resources.limits),
+            )
+            if values
+        }
+        if resources:
+            container["resources"] = resources
+    return container
+
+
+def _pod_spec(spec: GeneratorSpec, config: OperatorConfig, container: Manifest) -> Manifest:
+    pod: Manifest = {"containers": [container]}
+    account = spec.service_account_name or config.generator_service_account
+    if account:
+        pod["serviceAccountName"] = account
+    return pod
+
+
+def build_live_configmap(spec: GeneratorSpec, owner: Owner) -> Manifest:
+    """The ConfigMap `<name>-live` whose `ratePerReplica` the streaming pods follow live."""
+    shape = streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(owner, live_configmap_name(owner)),
+        "data": {RATE_KEY: format_rate(shape.rate_per_replica)},
+    }
+
+
+def build_deployment(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Manifest:
+    """The streaming Deployment.
+
+    The pod template holds nothing that depends on the rate: the starting rate comes from
+    the live ConfigMap (configMapKeyRef) and later values through the ConfigMap watch, so a
+    rate edit changes only `replicas` and never rolls the pods.
+    """
+    live = live_configmap_name(owner)
+    env = [
+        _field_env("EVENTGEN_GENERATOR_ID", "metadata.name"),
+        _field_env("POD_NAMESPACE", "metadata.namespace"),
+        _env("EVENTGEN_SEED", effective_seed(spec, owner)),
+        *_sink_env(spec, config),
+        {
+            "name": "EVENTGEN_RATE",
+            "valueFrom": {"configMapKeyRef": {"name": live, "key": RATE_KEY}},
+        },
+        _env("EVENTGEN_RATE_CONFIGMAP", live),
+        _env("EVENTGEN_METRICS_PORT", config.metrics_port),
+        *_mix_env(spec),
+    ]
+    container = _container(spec, config, "stream", env)
+    container["readinessProbe"] = {
+        "httpGet": {"path": "/healthz", "port": "metrics"},
+        "periodSeconds": 10,
+    }
+    shape = streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(owner, owner.name),
+        "spec": {
+            "replicas": shape.replicas,
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": selector_labels(owner)},
+            "template": {
+                "metadata": {"labels": labels(owner)},
+                "spec": _pod_spec(spec, config, container),
+            },
+        },
+    }
+
+
+def batch_parallelism(spec: GeneratorSpec) -> int:
+    """Shards running at once: the spec's parallelism (default all shards); 0 when suspended."""
+    assert spec.batch is not None
+    if spec.suspend:
+        return 0
+    return spec.batch.parallelism or spec.batch.shards
+
+
+def spec_hash(job_spec: Manifest) -> str:
+    """A short digest of a Job spec: Kubernetes forbids editing a Job's pod template, so
+    a changed digest means the Job must be replaced."""
+    canonical = json.dumps(job_spec, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def build_job(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Manifest:
+    """The batch Job: Indexed, one completion per shard, exactly `batch.events` in total.
+
+    Each pod learns its shard from the completion-index annotation (Kubernetes >= 1.21);
+    the generator splits the total over the shard count itself. The spec-hash annotation
+    covers everything but parallelism (the one field that may change in place).
+    """
+    assert spec.batch is not None  # checked by parse_spec
+    env = [
+        _env("EVENTGEN_SEED", effective_seed(spec, owner)),
+        *_sink_env(spec, config),
+        _env("EVENTGEN_EVENTS", spec.batch.events),
+        _env("EVENTGEN_SHARD_COUNT", spec.batch.shards),
+        _field_env(
+            "EVENTGEN_SHARD_INDEX", f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
+        ),
+        _field_env("POD_NAMESPACE", "metadata.namespace"),
+        _env("EVENTGEN_METRICS_PORT", config.metrics_port),
+        *_mix_env(spec),
+    ]
+    pod_spec = _pod_spec(spec, config, _container(spec, config, "batch", env))
+    pod_spec["restartPolicy"] = "Never"
+    job_spec: Manifest = {
+        "completionMode": "Indexed",
+        "completions": spec.batch.shards,
+        # A retried shard rewrites its own objects; allow a few failures per shard.
+        "backoffLimit": max(6, spec.batch.shards),
+        "template": {"metadata": {"labels": labels(owner)}, "spec": pod_spec},
+    }
+    metadata = _metadata(owner, owner.name)
+    metadata["annotations"] = {SPEC_HASH_ANNOTATION: spec_hash(job_spec)}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": {**job_spec, "parallelism": batch_parallelism(spec)},
+    }

@@ -1,0 +1,133 @@
+"""A small dict-in, dict-out client for the few Kubernetes API calls the operator makes.
+
+It rides on the official `kubernetes` library's ApiClient (configuration loading,
+authentication, TLS, connection pooling) but sends and returns plain JSON mappings, so the
+children built by the pure functions in `children.py` go to the server exactly as built,
+without a round trip through the typed models (which would reorder and re-serialize them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client, config
+
+from eventgen_operator.errors import KubeApiError
+
+GROUP = "ecommerce.dataplatform.io"
+VERSION = "v1alpha1"
+PLURAL = "eventgenerators"
+
+MERGE_PATCH = "application/merge-patch+json"
+
+# Seconds to wait for the API server before giving up on one request (connect, read).
+REQUEST_TIMEOUT = (5.0, 30.0)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Where a namespaced resource lives in the API: `/{prefix}/namespaces/{ns}/{plural}`."""
+
+    prefix: str
+    plural: str
+
+    def collection(self, namespace: str) -> str:
+        """The path of the resource's collection in `namespace`."""
+        return f"/{self.prefix}/namespaces/{namespace}/{self.plural}"
+
+    def item(self, namespace: str, name: str) -> str:
+        """The path of one object."""
+        return f"{self.collection(namespace)}/{name}"
+
+
+CONFIGMAPS = Kind("api/v1", "configmaps")
+DEPLOYMENTS = Kind("apis/apps/v1", "deployments")
+JOBS = Kind("apis/batch/v1", "jobs")
+EVENTGENERATORS = Kind(f"apis/{GROUP}/{VERSION}", PLURAL)
+
+
+def load_api_client() -> client.ApiClient:
+    """An ApiClient from the in-cluster ServiceAccount, else from KUBECONFIG / ~/.kube/config."""
+    configuration = client.Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    return client.ApiClient(configuration)
+
+
+class KubeApi:
+    """Get, create, merge-patch and delete namespaced objects as JSON mappings.
+
+    Thread-safe: the operator's synchronous handlers call it from kopf's worker threads.
+    """
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self._client = api_client
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str = "application/json",
+        query: list[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        serialized = self._client.param_serialize(
+            method,
+            path,
+            query_params=query or [],
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = self._client.call_api(*serialized, _request_timeout=REQUEST_TIMEOUT)
+        data: bytes = response.read()  # type: ignore[no-untyped-call]
+        payload: Any = json.loads(data) if data else {}
+        if not 200 <= response.status <= 299:
+            raise KubeApiError(
+                response.status,
+                str(payload.get("reason", response.reason)),
+                str(payload.get("message", data[:200])),
+            )
+        if not isinstance(payload, dict):
+            raise KubeApiError(response.status, "BadResponse", f"not an object: {data[:200]!r}")
+        return payload
+
+    def get(self, kind: Kind, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        try:
+            return self._request("GET", kind.item(namespace, name))
+        except KubeApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def create(self, kind: Kind, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create `body`; raises KubeApiError(409) when the name is taken."""
+        return self._request("POST", kind.collection(namespace), body)
+
+    def merge_patch(
+        self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], subresource: str = ""
+    ) -> dict[str, Any]:
+        """JSON merge patch (RFC 7386): maps merge, lists are replaced whole."""
+        path = kind.item(namespace, name) + (f"/{subresource}" if subresource else "")
+        return self._request("PATCH", path, patch, content_type=MERGE_PATCH)
+
+    def delete(self, kind: Kind, namespace: str, name: str) -> None:
+        """Delete with background propagation (the garbage collector removes dependents).
+
+        A missing object counts as deleted.
+        """
+        try:
+            self._request(
+                "DELETE",
+                kind.item(namespace, name),
+                {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
+            )
+        except KubeApiError as error:
+            if error.status != 404:
+                raise

@@ -1,0 +1,273 @@
+"""Make the children on the server match what the spec asks, then report status.
+
+One entry point, `Reconciler.reconcile(body)`, serves every trigger: a created, resumed or
+edited EventGenerator, and a child that was edited or deleted by hand. Each call reads the
+children, creates missing ones, patches drifted ones (only when they differ, so an
+unchanged generator costs reads only) and writes the status when it changed. Calls for
+the same EventGenerator are serialized by a lock, because kopf runs the generator's own
+handlers and its children's handlers concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eventgen_operator.children import (
+    SPEC_HASH_ANNOTATION,
+    Owner,
+    build_deployment,
+    build_job,
+    build_live_configmap,
+)
+from eventgen_operator.comparing import covers
+from eventgen_operator.config import OperatorConfig
+from eventgen_operator.errors import InvalidSpecError, KubeApiError, OperatorError
+from eventgen_operator.kubeapi import (
+    CONFIGMAPS,
+    DEPLOYMENTS,
+    EVENTGENERATORS,
+    JOBS,
+    Kind,
+    KubeApi,
+)
+from eventgen_operator.spec import GeneratorSpec, parse_spec
+from eventgen_operator.status import Status, compute_status, invalid_status, status_patch
+
+log = logging.getLogger(__name__)
+
+# notify(body, reason, message, warning): posts a Kubernetes Event about the EventGenerator.
+Notifier = Callable[[Mapping[str, Any], str, str, bool], None]
+
+
+class ChildBusyError(OperatorError):
+    """A child's name is taken by an object this EventGenerator does not own (often the
+    previous object of the same name, still being garbage-collected); retry later."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one reconcile did: the status it computed and whether it changed anything."""
+
+    status: Status
+    changed_children: tuple[str, ...]
+
+
+def _owned_by(child: Mapping[str, Any], owner: Owner) -> bool:
+    references = (child.get("metadata") or {}).get("ownerReferences") or []
+    return any(reference.get("uid") == owner.uid for reference in references)
+
+
+def _identity(manifest: Mapping[str, Any]) -> str:
+    return f"{manifest['kind']} {manifest['metadata']['name']}"
+
+
+class Reconciler:
+    """Applies the desired children of EventGenerators and writes their status."""
+
+    def __init__(
+        self,
+        api: KubeApi,
+        config: OperatorConfig,
+        notify: Notifier | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._api = api
+        self._config = config
+        self._notify = notify or (lambda body, reason, message, warning: None)
+        self._clock = clock
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @property
+    def api(self) -> KubeApi:
+        """The API client the reconciler uses (handlers read owners through it)."""
+        return self._api
+
+    def _lock(self, namespace: str, name: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault((namespace, name), threading.Lock())
+
+    def forget(self, namespace: str, name: str) -> None:
+        """Drop the lock of a deleted EventGenerator (keeps memory flat over churn)."""
+        with self._locks_guard:
+            self._locks.pop((namespace, name), None)
+
+    def reconcile(
+        self, namespace: str, name: str, notify: Notifier | None = None
+    ) -> Outcome | None:
+        """Bring one EventGenerator's children and status in line with its spec.
+
+        Reads the EventGenerator afresh under its lock (so concurrent triggers never act
+        on a stale spec or status); returns None when it is gone or being deleted. Raises
+        InvalidSpecError (after writing an Invalid status) when the spec breaks a rule,
+        ChildBusyError when a child's name is held by a foreign object, and KubeApiError
+        on API failures.
+        """
+        with self._lock(namespace, name):
+            body = self._api.get(EVENTGENERATORS, namespace, name)
+            if body is None or body["metadata"].get("deletionTimestamp"):
+                return None
+            return self._reconcile_locked(body, notify or self._notify)
+
+    def _reconcile_locked(self, body: Mapping[str, Any], post: Notifier) -> Outcome:
+        metadata = body["metadata"]
+        owner = Owner(
+            name=str(metadata["name"]),
+            namespace=str(metadata["namespace"]),
+            uid=str(metadata["uid"]),
+        )
+        generation = int(metadata.get("generation") or 0)
+        previous: Mapping[str, Any] = body.get("status") or {}
+        try:
+            spec = parse_spec(body.get("spec"), owner.name)
+            self._check_mode_unchanged(spec, owner)
+        except InvalidSpecError as error:
+            wanted = invalid_status(error.problems, generation, previous, self._clock())
+            self._write_status(owner, previous, wanted)
+            if previous.get("phase") != "Invalid":
+                post(body, "InvalidSpec", str(error), True)
+            raise
+        changed: list[str] = []
+        deployment = job = None
+        if spec.mode == "streaming":
+            configmap = build_live_configmap(spec, owner)
+            self._ensure(CONFIGMAPS, configmap, {"data": configmap["data"]}, owner, changed)
+            desired = build_deployment(spec, owner, self._config)
+            in_place = {
+                "spec": {
+                    "replicas": desired["spec"]["replicas"],
+                    "template": desired["spec"]["template"],
+                }
+            }
+            deployment = self._ensure(DEPLOYMENTS, desired, in_place, owner, changed)
+        else:
+            job = self._ensure_job(spec, owner, previous, body, post, changed)
+        wanted = compute_status(spec, generation, deployment, job, previous, self._clock())
+        self._write_status(owner, previous, wanted)
+        if previous.get("phase") != wanted.get("phase"):
+            self._announce(body, wanted, post)
+        return Outcome(status=wanted, changed_children=tuple(changed))
+
+    def _announce(self, body: Mapping[str, Any], status: Status, post: Notifier) -> None:
+        ready = next((c for c in status["conditions"] if c["type"] == "Ready"), None)
+        message = f"phase {status['phase']}" + (
+            f": {ready['message']}" if ready and ready["message"] else ""
+        )
+        post(body, str(status["phase"]), message, status["phase"] == "Failed")
+
+    def _check_mode_unchanged(self, spec: GeneratorSpec, owner: Owner) -> None:
+        # Older API servers ignore the CEL rule that makes spec.mode immutable; a child of
+        # the other mode means the mode was edited after the start.
+        other = JOBS if spec.mode == "streaming" else DEPLOYMENTS
+        existing = self._api.get(other, owner.namespace, owner.name)
+        if existing is not None and _owned_by(existing, owner):
+            before = "batch" if spec.mode == "streaming" else "streaming"
+            raise InvalidSpecError(
+                [
+                    f"spec.mode is immutable: it was {before}, now {spec.mode}; "
+                    "create a new EventGenerator instead"
+                ]
+            )
+
+    def _ensure(
+        self,
+        kind: Kind,
+        desired: dict[str, Any],
+        in_place: dict[str, Any],
+        owner: Owner,
+        changed: list[str],
+    ) -> dict[str, Any]:
+        """Create `desired`, or merge-patch the `in_place` fields (plus labels and owner)
+        when the object on the server does not already hold them."""
+        name = desired["metadata"]["name"]
+        actual = self._api.get(kind, owner.namespace, name)
+        if actual is None:
+            changed.append(_identity(desired))
+            return self._create(kind, desired, owner)
+        if not _owned_by(actual, owner):
+            raise ChildBusyError(f"{_identity(desired)} exists and is not owned by this generator")
+        wanted = {
+            "metadata": {
+                "labels": desired["metadata"]["labels"],
+                "ownerReferences": desired["metadata"]["ownerReferences"],
+            },
+            **in_place,
+        }
+        if covers(actual, wanted):
+            return actual
+        changed.append(_identity(desired))
+        return self._api.merge_patch(kind, owner.namespace, name, wanted)
+
+    def _create(self, kind: Kind, desired: dict[str, Any], owner: Owner) -> dict[str, Any]:
+        try:
+            return self._api.create(kind, owner.namespace, desired)
+        except KubeApiError as error:
+            if error.status == 409:
+                raise ChildBusyError(f"{_identity(desired)}: {error.message}") from error
+            raise
+
+    def _ensure_job(
+        self,
+        spec: GeneratorSpec,
+        owner: Owner,
+        previous: Mapping[str, Any],
+        body: Mapping[str, Any],
+        post: Notifier,
+        changed: list[str],
+    ) -> dict[str, Any] | None:
+        desired = build_job(spec, owner, self._config)
+        wanted_hash = desired["metadata"]["annotations"][SPEC_HASH_ANNOTATION]
+        actual = self._api.get(JOBS, owner.namespace, owner.name)
+        if actual is None:
+            done = (previous.get("batch") or {}).get("specHash") == wanted_hash
+            if done and previous.get("phase") == "Succeeded":
+                return None  # this exact batch already ran to completion: never rerun it
+            changed.append(_identity(desired))
+            return self._create(JOBS, desired, owner)
+        if not _owned_by(actual, owner):
+            raise ChildBusyError(f"Job {owner.name} exists and is not owned by this generator")
+        actual_hash = (actual["metadata"].get("annotations") or {}).get(SPEC_HASH_ANNOTATION)
+        if actual_hash != wanted_hash:
+            # A Job's pod template is immutable: a new batch shape means a new Job.
+            post(body, "ReplacingJob", f"batch spec changed: replacing Job {owner.name}", False)
+            self._api.delete(JOBS, owner.namespace, owner.name)
+            changed.append(_identity(desired))
+            return self._create(JOBS, desired, owner)
+        finished = any(
+            c.get("type") in {"Complete", "Failed"} and c.get("status") == "True"
+            for c in (actual.get("status") or {}).get("conditions") or []
+        )
+        if finished:
+            return actual
+        wanted = {
+            "metadata": {
+                "labels": desired["metadata"]["labels"],
+                "ownerReferences": desired["metadata"]["ownerReferences"],
+            },
+            "spec": {"parallelism": desired["spec"]["parallelism"]},
+        }
+        if covers(actual, wanted):
+            return actual
+        changed.append(_identity(desired))
+        return self._api.merge_patch(JOBS, owner.namespace, owner.name, wanted)
+
+    def _write_status(self, owner: Owner, previous: Mapping[str, Any], wanted: Status) -> None:
+        patch = status_patch(previous, wanted)
+        if not patch:
+            return
+        try:
+            self._api.merge_patch(
+                EVENTGENERATORS,
+                owner.namespace,
+                owner.name,
+                {"status": patch},
+                subresource="status",
+            )
+        except KubeApiError as error:
+            if error.status != 404:  # deleted meanwhile: nothing left to report on
+                raise

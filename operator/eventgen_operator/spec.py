@@ -1,0 +1,175 @@
+"""The EventGenerator spec as typed, validated Python values.
+
+The CRD's OpenAPI schema already rejects most bad input at the API server, but older
+servers (1.20 here) drop the CEL cross-field rules, and a spec written before a schema
+change may still be stored. So the operator parses every spec again with the same
+defaults and bounds as crds/eventgenerators.yaml, plus the cross-field rules, and turns
+every violation into one readable line naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from eventgen_operator.errors import InvalidSpecError
+
+# Replicas above this are almost surely a typo in rate or maxRatePerReplica (same as the CRD).
+MAX_REPLICAS = 1000
+# Children are named after the EventGenerator; Job pod names and the job-name label must
+# stay within 63 characters after Kubernetes appends its suffixes.
+MAX_NAME_LENGTH = 52
+
+
+class _Model(BaseModel):
+    """camelCase in the API, snake_case in Python; unknown keys are ignored (the API
+    server prunes them anyway)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore"
+    )
+
+
+class BatchSpec(_Model):
+    """Shape of a batch run: `events` in total, split over `shards` Job completions."""
+
+    events: int = Field(ge=1, le=1_000_000_000_000)
+    shards: int = Field(default=1, ge=1, le=10_000)
+    parallelism: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class PubSubSink(_Model):
+    """Pub/Sub topic to publish to."""
+
+    project: str | None = Field(default=None, max_length=30)
+    topic: str | None = Field(default=None, min_length=3, max_length=255)
+    ordering_by_order_id: bool = False
+
+
+class GcsSink(_Model):
+    """Cloud Storage bucket and object prefix to write JSONL files to."""
+
+    bucket: str | None = Field(default=None, min_length=3, max_length=222)
+    prefix: str = Field(default="raw/", max_length=512)
+
+
+class JsonlLocalSink(_Model):
+    """A path inside the generator container."""
+
+    path: str = "/data/events"
+
+
+class SinkSpec(_Model):
+    """Where the events go; the sub-object matching `type` carries the target."""
+
+    type: Literal["pubsub", "gcs", "stdout", "jsonl-local"]
+    pubsub: PubSubSink | None = None
+    gcs: GcsSink | None = None
+    jsonl_local: JsonlLocalSink | None = None
+
+    @model_validator(mode="after")
+    def _target_named(self) -> SinkSpec:
+        if self.type == "pubsub" and (self.pubsub is None or not self.pubsub.topic):
+            raise ValueError("spec.sink.pubsub.topic is required when spec.sink.type is pubsub")
+        if self.type == "gcs" and (self.gcs is None or not self.gcs.bucket):
+            raise ValueError("spec.sink.gcs.bucket is required when spec.sink.type is gcs")
+        return self
+
+
+class EventMix(_Model):
+    """Proportions of the order lifecycle (shares between 0 and 1)."""
+
+    locale: str = Field(default="en_US", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    cancel_rate: float | None = Field(default=None, ge=0, le=1)
+    refund_rate: float | None = Field(default=None, ge=0, le=1)
+
+
+class Faults(_Model):
+    """Opt-in faults (shares between 0 and 1; lateness in seconds)."""
+
+    duplicate_rate: float | None = Field(default=None, ge=0, le=1)
+    late_rate: float | None = Field(default=None, ge=0, le=1)
+    max_lateness_seconds: int | None = Field(default=None, ge=0, le=604_800)
+    malformed_rate: float | None = Field(default=None, ge=0, le=1)
+
+
+class Resources(_Model):
+    """Container requests and limits, as Kubernetes quantities."""
+
+    requests: dict[str, int | str] | None = None
+    limits: dict[str, int | str] | None = None
+
+
+class GeneratorSpec(_Model):
+    """The whole spec. Rates are events per second."""
+
+    mode: Literal["streaming", "batch"] = "streaming"
+    rate: float = Field(default=100, ge=0, le=10_000_000)
+    max_rate_per_replica: float = Field(default=5000, ge=1, le=1_000_000)
+    batch: BatchSpec | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**53 - 1)
+    sink: SinkSpec
+    events: EventMix = EventMix()
+    faults: Faults = Faults()
+    image: str | None = Field(default=None, min_length=1)
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    resources: Resources | None = None
+    service_account_name: str | None = Field(default=None, min_length=1, max_length=253)
+    suspend: bool = False
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> GeneratorSpec:
+        if self.mode == "batch" and self.batch is None:
+            raise ValueError("spec.batch (with events) is required when spec.mode is batch")
+        if self.mode == "streaming" and self.rate > self.max_rate_per_replica * MAX_REPLICAS:
+            raise ValueError(
+                f"spec.rate needs more than {MAX_REPLICAS} replicas at "
+                "spec.maxRatePerReplica; raise maxRatePerReplica"
+            )
+        if (
+            self.batch is not None
+            and self.batch.parallelism is not None
+            and self.batch.parallelism > self.batch.shards
+        ):
+            raise ValueError("spec.batch.parallelism must not exceed spec.batch.shards")
+        return self
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    """`("sink", "pubsub", "topic")` -> `spec.sink.pubsub.topic` (camelCase, as written)."""
+    parts = ["spec"]
+    for part in location:
+        parts.append(f"[{part}]" if isinstance(part, int) else to_camel(part))
+    return ".".join(parts).replace(".[", "[")
+
+
+def _readable(error: Any) -> str:
+    """One line per pydantic error: the field, then what is wrong."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if message.startswith("spec."):
+        return message  # cross-field rules already name their fields
+    location = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+    return f"{_field_path(location)}: {message}"
+
+
+def parse_spec(raw: Any, name: str) -> GeneratorSpec:
+    """Parse and check an EventGenerator's spec (a mapping as stored by the API server).
+
+    Raises InvalidSpecError listing every problem, each on its own readable line.
+    """
+    problems: list[str] = []
+    if len(name) > MAX_NAME_LENGTH:
+        problems.append(
+            f"metadata.name: at most {MAX_NAME_LENGTH} characters (children are named after it)"
+        )
+    try:
+        spec = GeneratorSpec.model_validate(dict(raw) if raw is not None else {})
+    except pydantic.ValidationError as error:
+        problems.extend(_readable(item) for item in error.errors())
+        raise InvalidSpecError(problems) from None
+    if problems:
+        raise InvalidSpecError(problems)
+    return spec
