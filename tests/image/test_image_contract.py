@@ -268,6 +268,17 @@ def _checked(argv: list[str], cwd: Path) -> None:
         pytest.fail(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
 
 
+def base_interpreter(cwd: Path) -> Path:
+    """The Python 3.11 to build the venv on: like the image's /usr/local/bin/python, one the
+    image's uid can run (when we can switch to it), else this test's own interpreter."""
+    own = Path(getattr(sys, "_base_executable", sys.executable))
+    candidates = [own, Path("/usr/local/bin/python3.11"), Path("/usr/bin/python3.11")]
+    for candidate in candidates:
+        if candidate.is_file() and _image_uid_if_possible(candidate, cwd) is not None:
+            return candidate
+    return own
+
+
 @pytest.fixture(scope="session")
 def installed_image() -> Iterator[InstalledImage]:
     # Not under pytest's tmp folder: that one is private to us, and the commands run as 10001.
@@ -290,7 +301,7 @@ def installed_image() -> Iterator[InstalledImage]:
         )
         built = sorted(wheels.glob("*.whl"))
         assert len(built) == 1, f"pip wheel --no-deps built {built}"
-        _checked([sys.executable, "-m", "venv", "--without-pip", str(venv)], root)
+        _checked([str(base_interpreter(root)), "-m", "venv", "--without-pip", str(venv)], root)
         _checked(
             [
                 sys.executable,
@@ -359,6 +370,9 @@ def test_eventgen_batch_in_the_installed_image_writes_exactly_the_requested_even
     )
     assert done.returncode == 0, done.stderr
     files = sorted(out.rglob("*.jsonl")) if out.is_dir() else [out]
+    if installed_image.uid is not None:
+        # Written by the image's user, with no write access anywhere but its work folder.
+        assert {f.stat().st_uid for f in files} == {installed_image.uid}
     lines = [line for f in files for line in f.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 1000
     events = [json.loads(line) for line in lines]
