@@ -1,0 +1,30 @@
+"""``./dev demo``: a local batch and a short paced stream, no cloud."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.generator.cli_process import clean_env
+
+
+def test_demo_writes_a_batch_and_a_stream_and_shows_an_event(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "eventgen.demo", "--out", str(tmp_path / "out")],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (batch,) = (tmp_path / "out" / "batch").iterdir()
+    (stream,) = (tmp_path / "out" / "stream").iterdir()
+    assert sum(1 for _ in batch.open()) == 100_000
+    stream_events = [json.loads(line) for line in stream.open()]
+    assert len(stream_events) == 10_000
+    assert "generated=100000 delivered=100000 failed=0" in result.stderr
+    assert "generated=10000 delivered=10000 failed=0" in result.stderr
+    assert str(batch) in result.stderr and str(stream) in result.stderr
+    assert '"event_type":' in result.stderr.split("a sample event:", 1)[1]
