@@ -27,25 +27,33 @@ class GeneratorOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    seed: int = Field(0, ge=0, lt=2**63, description="Seed of the shop (pools) and its streams.")
-    locale: str = Field("en_US", description="Faker locale of cities, brands and currency.")
-    customer_pool_size: int = Field(10_000, ge=1, le=1_000_000, description="Customers.")
-    product_pool_size: int = Field(2_000, ge=1, le=200_000, description="Products.")
-    start: datetime = Field(DEFAULT_START, description="Simulated time of the stream's start.")
+    seed: int = Field(
+        default=0, ge=0, lt=2**63, description="Seed of the shop (pools) and its streams."
+    )
+    locale: str = Field(default="en_US", description="Faker locale of cities, brands and currency.")
+    customer_pool_size: int = Field(default=10_000, ge=1, le=1_000_000, description="Customers.")
+    product_pool_size: int = Field(default=2_000, ge=1, le=200_000, description="Products.")
+    start: datetime = Field(
+        default=DEFAULT_START, description="Simulated time of the stream's start."
+    )
     events_per_second: float = Field(
-        100.0, gt=0, description="Initial events per simulated second."
+        default=100.0, gt=0, description="Initial events per simulated second."
     )
-    cancel_rate: float = Field(0.05, ge=0, le=1, description="Share of orders cancelled.")
-    refund_rate: float = Field(0.06, ge=0, le=1, description="Share of deliveries refunded.")
-    discount_rate: float = Field(0.2, ge=0, le=1, description="Share of orders discounted.")
-    duplicate_rate: float = Field(0.0, ge=0, le=1, description="Share of events re-emitted.")
-    late_rate: float = Field(0.0, ge=0, le=1, description="Share of events held back.")
+    cancel_rate: float = Field(default=0.05, ge=0, le=1, description="Share of orders cancelled.")
+    refund_rate: float = Field(
+        default=0.06, ge=0, le=1, description="Share of deliveries refunded."
+    )
+    discount_rate: float = Field(default=0.2, ge=0, le=1, description="Share of orders discounted.")
+    duplicate_rate: float = Field(
+        default=0.0, ge=0, le=1, description="Share of events re-emitted."
+    )
+    late_rate: float = Field(default=0.0, ge=0, le=1, description="Share of events held back.")
     max_lateness_seconds: float = Field(
-        60.0, gt=0, le=86_400, description="Upper bound of a late event's delay (s)."
+        default=60.0, gt=0, le=86_400, description="Upper bound of a late event's delay (s)."
     )
-    malformed_rate: float = Field(0.0, ge=0, le=1, description="Share of events malformed.")
+    malformed_rate: float = Field(default=0.0, ge=0, le=1, description="Share of events malformed.")
     max_in_flight_orders: int = Field(
-        1_000_000,
+        default=1_000_000,
         ge=1_000,
         description="Memory bound: lifecycle delays shrink when more orders would be open.",
     )
