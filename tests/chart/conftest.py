@@ -1,12 +1,17 @@
-"""Fixtures of the chart tests: the helm binary and renders of the chart."""
+"""Fixtures of the chart tests: the helm binary, renders of the chart, and (on the control
+plane) the Config Connector CRDs and the flags helm needs for the server it talks to."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.support.helm_chart import Rendered, default_values, render
+from tests.support.controlplane import ControlPlane
+from tests.support.helm_chart import KCC_CRDS_ENV, Rendered, default_values, kcc_crds_dir, render
 from tests.support.tools import Tools
 
 
@@ -20,3 +25,36 @@ def helm(tools: Tools) -> Path:
 def defaults(helm: Path) -> Rendered:
     """The chart rendered with nothing but a project ID, as most users install it."""
     return render(helm, default_values())
+
+
+@pytest.fixture(scope="module")
+def kcc_crds(control_plane: ControlPlane) -> list[str]:
+    """Install the Config Connector CRDs (once per session) and return their names."""
+    folder = kcc_crds_dir()
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        pytest.skip(f"Config Connector CRDs not found in {folder}; set {KCC_CRDS_ENV}")
+    names = []
+    for path in files:
+        text = path.read_text()
+        args = ["apply", "-f", str(path)]
+        if "x-kubernetes-validations" in text:
+            args.insert(1, "--validate=false")
+        control_plane.kubectl(*args)
+        names.append(yaml.safe_load(text)["metadata"]["name"])
+    for name in names:
+        control_plane.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
+    return names
+
+
+@pytest.fixture(scope="module")
+def helm_apply_flags(control_plane: ControlPlane) -> list[str]:
+    """Flags for helm install/upgrade on this server.
+
+    Helm 4 applies server-side; an API server older than 1.25 rejects the CRD's
+    ``x-kubernetes-validations`` there ("field not declared in schema"), while a client-side
+    apply lets it drop them (the operator checks the same rules itself).
+    """
+    version = json.loads(control_plane.kubectl("version", "-o", "json").stdout)
+    minor = int(re.sub(r"\D.*", "", version["serverVersion"]["minor"]))
+    return ["--server-side=false"] if minor < 25 else []

@@ -8,8 +8,6 @@ Debian 1.20 control plane, CRDs using ``x-kubernetes-validations`` are applied w
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,50 +16,16 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.chart.matrix import VALUE_MATRIX
 from tests.support.controlplane import ControlPlane
 from tests.support.helm_chart import (
     CHART_DIR,
-    KCC_CRDS_ENV,
     Manifest,
     default_values,
-    kcc_crds_dir,
     render_text,
 )
 
 CNRM_SUFFIX = ".cnrm.cloud.google.com"
-
-
-@pytest.fixture(scope="module")
-def kcc_crds(control_plane: ControlPlane) -> list[str]:
-    """Install the Config Connector CRDs (once per session) and return their names."""
-    folder = kcc_crds_dir()
-    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-    if not files:
-        pytest.skip(f"Config Connector CRDs not found in {folder}; set {KCC_CRDS_ENV}")
-    names = []
-    for path in files:
-        text = path.read_text()
-        args = ["apply", "-f", str(path)]
-        if "x-kubernetes-validations" in text:
-            args.insert(1, "--validate=false")
-        control_plane.kubectl(*args)
-        names.append(yaml.safe_load(text)["metadata"]["name"])
-    for name in names:
-        control_plane.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
-    return names
-
-
-@pytest.fixture(scope="module")
-def helm_apply_flags(control_plane: ControlPlane) -> list[str]:
-    """Flags for helm install/upgrade on this server.
-
-    Helm 4 applies server-side; an API server older than 1.25 rejects the CRD's
-    ``x-kubernetes-validations`` there ("field not declared in schema"), while a client-side
-    apply lets it drop them (the operator checks the same rules itself).
-    """
-    version = json.loads(control_plane.kubectl("version", "-o", "json").stdout)
-    minor = int(re.sub(r"\D.*", "", version["serverVersion"]["minor"]))
-    return ["--server-side=false"] if minor < 25 else []
 
 
 @pytest.fixture
@@ -157,8 +121,6 @@ def test_built_in_objects_pass_strict_server_dry_run(
 ) -> None:
     # kubectl --validate=strict rejects unknown or misplaced fields using the server's own
     # OpenAPI schemas (field validation on >= 1.25 servers, the published schema before).
-    from tests.chart.matrix import VALUE_MATRIX
-
     values = dict(VALUE_MATRIX[case])
     if "operator" in values and values["operator"].get("watchNamespaces"):
         values["operator"] = {**values["operator"], "watchNamespaces": [namespace]}
