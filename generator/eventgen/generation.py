@@ -7,7 +7,8 @@ encoded columnar. Before the first event, the orders that would be open at ``sta
 simulated too, so shipments and deliveries flow from the first second (a shop in steady state).
 
 Output is a pure function of (options, generator_id, the events_per_second in force when
-orders were placed): the batch sizes asked for never change it.
+orders were placed): the batch sizes asked for never change it. A new events_per_second
+applies to orders placed from then on; later steps of earlier orders keep their times.
 """
 
 from __future__ import annotations
