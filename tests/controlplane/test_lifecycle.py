@@ -86,10 +86,10 @@ def test_servers_die_with_a_killed_test_process(control_plane: ControlPlane) -> 
         timeout=30,
         message=f"the killed session's servers {pids} to exit",
     )
-    workdir = Path(started["workdir"])
-    assert workdir.exists(), "a crashed session cannot remove its own folder"
+    # The next session removes the crashed one's folder (a concurrent session may already
+    # have done so, which is the same behaviour).
     remove_stale_workdirs()
-    assert not workdir.exists()
+    assert not Path(started["workdir"]).exists()
 
 
 def test_kubebuilder_assets_without_controller_manager_skip_what_needs_one(
