@@ -126,3 +126,18 @@ def test_children_are_found_by_owner_reference_and_are_collected_after_deletion(
         interval=1,
     )
     assert len(cluster.deployment_pods(namespace, "not-a-child")) == 1, "a bystander was removed"
+
+
+def test_rate_patch_merges_into_the_spec(cluster: Cluster, namespace: str) -> None:
+    manifest = load_manifest(HERE / "manifests" / "stream.yaml")
+    created = cluster.create_generator(namespace, manifest)
+    name = created["metadata"]["name"]
+    cluster.patch_generator_spec(namespace, name, {"rate": 350.0})
+    patched = cluster.get_generator(namespace, name)
+    assert patched is not None
+    assert patched["spec"]["rate"] == 350
+    # A merge patch: every other field kept, and the edit is a new generation.
+    assert {k: v for k, v in patched["spec"].items() if k != "rate"} == {
+        k: v for k, v in created["spec"].items() if k != "rate"
+    }
+    assert patched["metadata"]["generation"] == created["metadata"]["generation"] + 1
