@@ -1,0 +1,118 @@
+"""``eventgen stream --sink pubsub`` as a real process, through faults of the local server.
+
+The server runs in this test process; the generator is a subprocess using the real client
+(through ``PUBSUB_EMULATOR_HOST``). Complements test_cli_pubsub.py (ordering keys, plain
+SIGTERM, missing topic) with volume and with server failures.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from typing import Any
+
+import orjson
+import pytest
+from tests.generator.cli_process import clean_env, eventgen_command, run_eventgen, summary
+from tests.support.pubsub_server import PubSubServer
+from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
+from tests.support.waiting import wait_for
+
+pytest_plugins = ["tests.support.pubsub_fixtures"]
+
+GENERATOR_ID = "shop-0"
+
+
+def stream_command(topic: str, *args: str) -> list[str]:
+    return eventgen_command(
+        "stream",
+        "--sink", "pubsub", "--pubsub-project", PROJECT, "--pubsub-topic", topic,
+        "--generator-id", GENERATOR_ID, *args,
+    )  # fmt: skip
+
+
+def assert_exactly(messages: list[Any], total: int) -> None:
+    """Events 0..total-1 of GENERATOR_ID, each once, with matching attributes."""
+    events = [orjson.loads(m.data) for m in messages]
+    assert len({e["event_id"] for e in events}) == total, "events missing or duplicated"
+    assert sorted(e["sequence"] for e in events) == list(range(total))
+    for message, event in zip(messages, events, strict=True):
+        assert dict(message.attributes) == {
+            "event_type": event["event_type"],
+            "schema_version": "1",
+            "generator_id": GENERATOR_ID,
+        }
+
+
+@pytest.mark.slow
+def test_100000_streamed_events_arrive_once_gap_free_with_attributes(
+    pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
+) -> None:
+    result = subprocess.run(
+        stream_command(pubsub_topic.topic, "--rate", "100000", "--events", "100000"),
+        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = summary(result.stderr)
+    assert (report["generated"], report["delivered"], report["failed"]) == ("100000", "100000", "0")
+    assert_exactly(drain(pubsub_topic.subscription_path, 100_000), 100_000)
+
+
+def test_a_server_unavailable_mid_stream_loses_nothing_and_exits_0(
+    pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
+) -> None:
+    process = subprocess.Popen(
+        stream_command(pubsub_topic.topic, "--rate", "5000", "--events", "25000"),
+        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
+        stderr=subprocess.PIPE,
+    )
+    wait_for(lambda: pubsub_server.stats()["published"] >= 5000, 60, "5000 events published")
+    pubsub_server.fail_unavailable(3.0)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 0, stderr
+    assert pubsub_server.stats()["refused_calls"] > 0, "the fault never hit the generator"
+    assert summary(stderr)["delivered"] == "25000"
+    assert_exactly(drain(pubsub_topic.subscription_path, 25_000), 25_000)
+
+
+def test_sigterm_while_the_server_is_unavailable_still_delivers_everything_generated(
+    pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
+) -> None:
+    process = subprocess.Popen(
+        stream_command(pubsub_topic.topic, "--rate", "4000", "--flush-timeout", "60s"),
+        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
+        stderr=subprocess.PIPE,
+    )
+    wait_for(lambda: pubsub_server.stats()["published"] >= 2000, 60, "2000 events published")
+    pubsub_server.fail_unavailable(3.0)
+    wait_for(lambda: pubsub_server.stats()["refused_calls"] > 0, 30, "a refused publish")
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 0, stderr
+    report = summary(stderr)
+    assert report["delivered"] == report["generated"]
+    assert report["failed"] == "0"
+    generated = int(report["generated"])
+    assert_exactly(drain(pubsub_topic.subscription_path, generated), generated)
+
+
+def test_a_missing_topic_given_by_environment_is_one_line_and_non_zero(
+    pubsub_server: PubSubServer,
+) -> None:
+    result = run_eventgen(
+        ["stream", "--rate", "1000", "--events", "500"],
+        env={
+            "PUBSUB_EMULATOR_HOST": pubsub_server.address,
+            "EVENTGEN_SINK": "pubsub",
+            "EVENTGEN_PUBSUB_PROJECT": PROJECT,
+            "EVENTGEN_PUBSUB_TOPIC": "absent",
+        },
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.decode().splitlines() if " error" in line.lower()]
+    topic_path = f"projects/{PROJECT}/topics/absent"
+    assert errors == [f"eventgen: error: Pub/Sub topic {topic_path} does not exist (NOT_FOUND)"]
