@@ -24,5 +24,5 @@ def pubsub_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[PubSubServer]:
 
 @pytest.fixture
 def pubsub_topic(pubsub_server: PubSubServer) -> TopicUnderTest:
-    """Topic ``events`` with subscription ``events-sub``, created before any publishing."""
-    return TopicUnderTest(pubsub_server, "events", "events-sub").create()
+    """Topic ``events`` with subscription ``events-sub`` on ``pubsub_server``, before publishing."""
+    return TopicUnderTest("events", "events-sub").create()

@@ -7,8 +7,6 @@ from typing import Any
 
 from google.cloud import pubsub_v1
 
-from tests.support.pubsub_server import PubSubServer
-
 PROJECT = "test-project"
 
 
@@ -16,7 +14,6 @@ PROJECT = "test-project"
 class TopicUnderTest:
     """A topic with one pull subscription, on the local server; names are short ids."""
 
-    server: PubSubServer
     topic: str
     subscription: str
 
