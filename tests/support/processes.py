@@ -2,7 +2,9 @@
 
 Each server runs in its own process group (so a stop reaches anything it forks) and asks
 the kernel to SIGKILL it when its parent dies (``PR_SET_PDEATHSIG``), which covers the
-cases ``atexit`` cannot: pytest killed with SIGKILL, or crashing.
+cases ``atexit`` cannot: pytest killed with SIGKILL, or crashing. The kernel ties that to
+the *thread* that started the server, so start servers from a thread that lives as long as
+they should (pytest's main thread does; a short-lived worker thread would not).
 """
 
 from __future__ import annotations
