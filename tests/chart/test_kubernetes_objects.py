@@ -213,3 +213,23 @@ def test_sample_event_generator_only_when_asked(helm: Path, defaults: Rendered) 
         "type": "pubsub",
         "pubsub": {"project": "test-project", "topic": "ecommerce-events"},
     }
+
+
+def test_network_policy_confines_the_operator_to_dns_and_the_api_server(
+    defaults: Rendered,
+) -> None:
+    policy = defaults.one("NetworkPolicy")
+    pod_labels = defaults.one("Deployment", "platform-operator")["spec"]["template"]["metadata"][
+        "labels"
+    ]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    [ingress] = policy["spec"]["ingress"]
+    assert ingress["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    egress_ports = {
+        (port["port"], port["protocol"])
+        for rule in policy["spec"]["egress"]
+        for port in rule["ports"]
+    }
+    assert egress_ports == {(53, "UDP"), (53, "TCP"), (443, "TCP"), (6443, "TCP")}
+    assert all("to" not in rule for rule in policy["spec"]["egress"])  # ports only

@@ -134,3 +134,16 @@ def test_latest_image_tag_is_refused(helm: Path, component: str) -> None:
     values = default_values(**{component: {"image": {"repository": "eventgen", "tag": "latest"}}})
     message = _refusal(helm, values)
     assert f'{component}.image.tag must be a version such as 0.1.0, not "latest"' in message
+
+
+def test_every_value_is_in_the_docs_values_table() -> None:
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    docs = (CHART_DIR.parents[1] / "docs" / "chart.md").read_text()
+
+    def leaves(node: Any, prefix: str) -> list[str]:
+        if isinstance(node, dict) and node and not prefix.endswith("resources."):
+            return [leaf for key, sub in node.items() for leaf in leaves(sub, f"{prefix}{key}.")]
+        return [prefix.rstrip(".")]
+
+    missing = [key for key in leaves(values, "") if f"| `{key}` |" not in docs]
+    assert missing == []
