@@ -29,11 +29,12 @@ CNRM_SUFFIX = ".cnrm.cloud.google.com"
 
 
 @pytest.fixture
-def release(control_plane: ControlPlane) -> Iterator[str]:
-    """A release name unique to the test (its ClusterRoles are cluster-wide); uninstalled."""
+def release(control_plane: ControlPlane, namespace: str) -> Iterator[str]:
+    """A release name unique to the test (its ClusterRoles are cluster-wide), installed by the
+    test into ``namespace``; uninstalled afterwards if the test did not get that far."""
     name = f"platform-{secrets.token_hex(3)}"
     yield name
-    control_plane.helm("uninstall", name, "--ignore-not-found", "--namespace", "*", check=False)
+    control_plane.helm("uninstall", name, "--ignore-not-found", "--namespace", namespace)
 
 
 def _values_file(folder: Path, values: dict[str, Any]) -> str:
