@@ -8,6 +8,7 @@ own. Each :class:`Metrics` has its own registry, so several can coexist in one p
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,10 +49,16 @@ class Metrics:
     ``generated``: events produced. ``write_seconds`` / ``flush_seconds``: latency of
     ``sink.write`` and ``sink.flush`` in seconds. ``target_rate``: the current target in
     events per second (streaming). Health: :meth:`beat` marks the loop alive, and
-    :meth:`set_failed` marks the sink failed.
+    :meth:`set_failed` marks the sink failed. A loop that has not beaten for
+    ``stale_after`` seconds (stuck in a sink that never returns) counts as not alive.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, stale_after: float = 120.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._stale_after = stale_after
+        self._clock = clock
+        self._last_beat = 0.0
         self.registry = CollectorRegistry()
         self.generated = Counter(
             "eventgen_events_generated", "Events generated.", registry=self.registry
@@ -83,6 +90,7 @@ class Metrics:
         """Mark the generating loop alive (True) or finished (False)."""
         with self._lock:
             self._alive = alive
+            self._last_beat = self._clock()
 
     def set_failed(self, reason: str) -> None:
         """Mark the sink failed; /healthz answers 503 from now on."""
@@ -96,6 +104,9 @@ class Metrics:
                 return False, f"sink failed: {self._failed}"
             if not self._alive:
                 return False, "generator loop not running"
+            silent = self._clock() - self._last_beat
+            if silent > self._stale_after:
+                return False, f"generator loop silent for {silent:.0f} s"
             return True, "ok"
 
 

@@ -97,3 +97,21 @@ def test_unwritable_folder_is_a_sink_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(SinkError, match="cannot create output folder"):
         JsonlSink(blocker / "sub", folder=True, generator_id="g")
+
+
+def test_stream_parts_complete_after_rotate_seconds(tmp_path: Path) -> None:
+    now = [100.0]
+    sink = JsonlSink(
+        tmp_path, folder=True, generator_id="g", rotate_seconds=300, clock=lambda: now[0]
+    )
+    sink.write(make_batch(5))
+    now[0] += 299
+    sink.write(make_batch(5, first=5))
+    assert sink.completed == []
+    now[0] += 1
+    sink.write(make_batch(5, first=10))  # the part is now 300 s old: it completes
+    assert sink.completed == [str(tmp_path / "g-part-00000.jsonl")]
+    assert sink.stats.delivered == 15
+    sink.write(make_batch(1, first=15))
+    sink.close()
+    assert sequences((tmp_path / "g-part-00001.jsonl").read_bytes()) == [15]

@@ -136,3 +136,17 @@ def test_a_running_stream_follows_its_rate_file_without_restarting(tmp_path: Pat
     assert process.returncode == 0
     report = summary(stderr)
     assert report["delivered"] == report["generated"]
+
+
+def test_a_loop_silent_for_too_long_is_unhealthy() -> None:
+    now = [0.0]
+    metrics = Metrics(stale_after=120, clock=lambda: now[0])
+    metrics.beat()
+    now[0] = 119.0
+    assert metrics.health() == (True, "ok")
+    now[0] = 125.0
+    healthy, reason = metrics.health()
+    assert not healthy
+    assert reason == "generator loop silent for 125 s"
+    metrics.beat()
+    assert metrics.health()[0]

@@ -9,6 +9,8 @@ its own files instead of appending to them.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,11 +41,15 @@ class JsonlSink(RollingSink):
         rotate_bytes: int | None = None,
         rotate_seconds: float | None = None,
         run_token: str = "",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not folder and (rotate_bytes is not None or rotate_seconds is not None):
             raise ConfigError(f"--output {path}: rotation needs a folder (end the path with '/')")
         super().__init__(
-            compressed=compressed, rotate_bytes=rotate_bytes, rotate_seconds=rotate_seconds
+            compressed=compressed,
+            rotate_bytes=rotate_bytes,
+            rotate_seconds=rotate_seconds,
+            clock=clock,
         )
         self._path = path
         self._folder = folder

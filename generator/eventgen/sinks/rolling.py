@@ -15,6 +15,7 @@ import itertools
 import time
 from abc import ABC, abstractmethod
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 from eventgen.errors import SinkError
@@ -50,7 +51,7 @@ class RollingSink(ABC):
     ``rotate_bytes``: start a new part once a part holds this many uncompressed bytes (a
     part is never empty, so one oversized event still gets written). ``rotate_seconds``:
     complete a part this many seconds after it was opened (checked on each write).
-    None disables either rule.
+    None disables either rule. ``clock``: monotonic seconds (injectable for tests).
     """
 
     def __init__(
@@ -59,8 +60,10 @@ class RollingSink(ABC):
         compressed: bool,
         rotate_bytes: int | None = None,
         rotate_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.compressed = compressed
+        self._clock = clock
         self._rotate_bytes = rotate_bytes
         self._rotate_seconds = rotate_seconds
         self._stats = DeliveryStats()
@@ -104,7 +107,7 @@ class RollingSink(ABC):
                 self._next_index += 1
                 self._open = True
                 self._part_events = self._part_bytes = 0
-                self._part_opened = time.monotonic()
+                self._part_opened = self._clock()
             take = self._lines_that_fit(payloads, start)
             if take == 0:
                 self._complete()
@@ -120,7 +123,7 @@ class RollingSink(ABC):
         if (
             self._open
             and self._rotate_seconds is not None
-            and time.monotonic() - self._part_opened >= self._rotate_seconds
+            and self._clock() - self._part_opened >= self._rotate_seconds
         ):
             self._complete()
 
