@@ -58,7 +58,7 @@ def add_generator_options(parser: argparse.ArgumentParser) -> None:
             type=kind,
             default=None,
             metavar=kind.__name__.upper(),
-            help=f"{field.description} (default {field.default})",
+            help=f"{(field.description or name).rstrip('.')} (default {field.default})",
         )
 
 
@@ -139,7 +139,10 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     parser.add_argument("--version", action="version", version=f"eventgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{stream,batch,schema}")
 
-    stream = commands.add_parser("stream", help="generate events at a live rate until stopped")
+    env_note = "Every --foo-bar flag also reads EVENTGEN_FOO_BAR from the environment (flag wins)."
+    stream = commands.add_parser(
+        "stream", help="generate events at a live rate until stopped", epilog=env_note
+    )
     stream.add_argument(
         "--rate",
         type=flag_type(rate_value),
@@ -165,7 +168,9 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     )
     add_common_options(stream)
 
-    batch = commands.add_parser("batch", help="write exactly --events N events (one shard of them)")
+    batch = commands.add_parser(
+        "batch", help="write exactly --events N events (one shard of them)", epilog=env_note
+    )
     batch.add_argument(
         "--events",
         type=flag_type(positive_int),
