@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from eventgen.model import EventType
 from eventgen.options import GeneratorOptions
-from eventgen.randomness import F64, I64, CounterRandom, Field
+from eventgen.randomness import I64, CounterRandom, Field
 
 I8 = npt.NDArray[np.int8]
 MICROS = 1_000_000
@@ -225,8 +225,3 @@ class Lifecycle:
                 events = self.schedule(orders, placed, paths, scale)
                 kept.append(events.where(events.times >= start))
         return kept
-
-
-def as_float(values: F64) -> list[float]:
-    """Plain floats (for summaries in tests and docs)."""
-    return [float(v) for v in values]
