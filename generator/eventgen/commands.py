@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -195,7 +196,20 @@ def progress_bar(total: int, label: str) -> Any:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=label, unit="ev", unit_scale=True, file=sys.stderr)
+    try:
+        columns, lines = os.get_terminal_size(sys.stderr.fileno())
+    except OSError:
+        columns = lines = 0
+    # A terminal that reports no size (some CI ptys) would get an empty bar.
+    return tqdm(
+        total=total,
+        desc=label,
+        unit="ev",
+        unit_scale=True,
+        file=sys.stderr,
+        ncols=columns or 80,
+        nrows=lines or 24,
+    )
 
 
 def finish(summary: Summary, stop: StopFlag) -> int:

@@ -139,3 +139,35 @@ def test_stream_stops_after_events_with_stdout_sink() -> None:
     assert len(lines) == 250
     assert [json.loads(line)["sequence"] for line in lines] == list(range(250))
     assert summary(result.stderr)["delivered"] == "250"
+
+
+def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.generator.cli_process import clean_env, eventgen_command
+
+    args = ["batch", "--events", "30000", "--chunk-size", "5000", "--output", f"{tmp_path}/"]
+    piped = run_eventgen(args)
+    assert piped.returncode == 0
+    assert b"%|" not in piped.stderr, "no progress bar in logs"
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        eventgen_command(*args), env=clean_env(), stdout=subprocess.DEVNULL, stderr=terminal
+    )
+    os.close(terminal)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    assert process.wait(timeout=60) == 0
+    assert b"100%|" in seen and b"30.0k/30.0k" in seen
+    assert b"generated=30000" in seen
