@@ -191,6 +191,33 @@ def test_flush_with_a_timeout_reports_what_is_still_undelivered(
     assert sink.stats.delivered == 100
 
 
+def test_close_after_a_timed_out_flush_abandons_the_rest_instead_of_waiting(
+    pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
+) -> None:
+    sink = PubSubSink(PROJECT, pubsub_topic.topic)
+    pubsub_server.stall(600)
+    for batch in batches(2_000):
+        sink.write(batch)
+    with pytest.raises(SinkError, match="timed out"):
+        sink.flush(timeout=0.5)
+    outcome: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            sink.close()
+        except BaseException as error:
+            outcome.append(error)
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    closer.join(timeout=60)
+    # Still stalled: close returned on its own instead of waiting out the server.
+    assert not closer.is_alive(), "close() waited for a server that does not answer"
+    assert len(outcome) == 1 and isinstance(outcome[0], SinkError)
+    assert "\n" not in str(outcome[0])
+    assert sink.stats.snapshot()[:2] == (0, 2_000)
+
+
 def test_write_after_close_is_refused(sink: PubSubSink) -> None:
     sink.close()
     with pytest.raises(SinkError, match="closed"):

@@ -204,6 +204,7 @@ class PubSubSink:
         self._lanes = [_Lane(self, n) for n in range(self.tuning.max_in_flight_requests)]
         self._turn = itertools.cycle(range(len(self._lanes)))
         self._closed = False
+        self._flush_timed_out = False
         self._attributes: dict[tuple[str, str], dict[str, str]] = {}
 
     @property
@@ -258,27 +259,39 @@ class PubSubSink:
             while self._credit.messages:
                 left = None if give_up is None else give_up - time.monotonic()
                 if left is not None and left <= 0:
+                    self._flush_timed_out = True
                     raise SinkError(
                         f"Pub/Sub flush timed out after {timeout:g} s with "
                         f"{self._credit.messages} events not yet acknowledged"
                     )
                 self._credit.changed.wait(0.5 if left is None else min(0.5, left))
+        self._flush_timed_out = False
         self._raise_if_failed()
 
     def close(self) -> None:
-        """Flush (no time limit beyond the retry deadline), then stop the workers and channel."""
+        """Flush, then stop the workers and close the channel. Idempotent.
+
+        The flush has no time limit of its own (each request still gives up at the retry
+        deadline), except after a ``flush(timeout)`` that timed out: the caller has then
+        already waited as long as it wanted, so the events still queued or in flight are
+        abandoned at once and counted as failed. Raises SinkError if any event failed.
+        """
         if self._closed:
             return
+        self._closed = True
         try:
-            self.flush()
+            if not self._flush_timed_out:
+                self.flush()
         finally:
-            self._closed = True
-            for lane in self._lanes:
-                lane.close()
             self._stopping.set()
             for lane in self._lanes:
-                lane.join(self.tuning.request_timeout + 1)
+                lane.close()
+            # Closing the channel cancels requests in flight, so no worker waits out a
+            # request timeout against a server that does not answer.
             self._sender.close()
+            for lane in self._lanes:
+                lane.join(self.tuning.request_timeout + 1)
+        self._raise_if_failed()
 
     # -- internals ----------------------------------------------------------------------
     def _enqueue(
@@ -335,10 +348,21 @@ class PubSubSink:
         try:
             if self._broken.is_set():
                 raise PublishFailed(self._error or "Pub/Sub sink failed")
+            if self._stopping.is_set():
+                raise PublishFailed(
+                    f"Pub/Sub sink closed with events undelivered to {self.topic_path}"
+                )
             self._sender.send(self._messages(chunks))
-        except PublishFailed as error:
+        except Exception as error:
+            # Any error, expected or not, must settle the chunk: a worker that died here
+            # would leave its credit taken and every later flush waiting forever.
             if self._error is None:
-                self._error = str(error)
+                self._error = (
+                    str(error)
+                    if isinstance(error, PublishFailed)
+                    else f"publishing to {self.topic_path} failed: {type(error).__name__}: "
+                    + " ".join(str(error).split())
+                )
             self._broken.set()
             self._stats.add_failed(count)
         else:
