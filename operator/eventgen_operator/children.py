@@ -150,7 +150,7 @@ def _sink_env(spec: GeneratorSpec, config: OperatorConfig) -> list[Manifest]:
             env.append(_env("EVENTGEN_PUBSUB_PROJECT", project))
         env.append(_env("EVENTGEN_PUBSUB_TOPIC", sink.pubsub.topic))
         if sink.pubsub.ordering_by_order_id:
-            env.append(_env("EVENTGEN_PUBSUB_ORDERING", True))
+            env.append(_env("EVENTGEN_ORDERING_KEY", "order_id"))
         return env
     if sink.type == "gcs":
         assert sink.gcs is not None and sink.gcs.bucket  # checked by parse_spec
@@ -235,6 +235,7 @@ def build_deployment(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) 
     env = [
         _field_env("EVENTGEN_GENERATOR_ID", "metadata.name"),
         _field_env("POD_NAMESPACE", "metadata.namespace"),
+        _env("EVENTGEN_NAME", owner.name),
         _env("EVENTGEN_SEED", effective_seed(spec, owner)),
         *_sink_env(spec, config),
         {
@@ -291,6 +292,7 @@ def build_job(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Mani
     """
     assert spec.batch is not None  # checked by parse_spec
     env = [
+        _env("EVENTGEN_NAME", owner.name),
         _env("EVENTGEN_SEED", effective_seed(spec, owner)),
         *_sink_env(spec, config),
         _env("EVENTGEN_EVENTS", spec.batch.events),

@@ -86,9 +86,12 @@ def test_pods_run_the_configured_image_and_service_account_unless_the_spec_overr
 
 
 def test_sinks_map_to_the_generator_environment() -> None:
-    pubsub = streaming(sink={"type": "pubsub", "pubsub": {"topic": "ecommerce-events"}})
+    target = {"topic": "ecommerce-events", "orderingByOrderId": True}
+    pubsub = streaming(sink={"type": "pubsub", "pubsub": target})
     env = env_of(build_deployment(pubsub, OWNER, CONFIG))
     assert env["EVENTGEN_SINK"] == "pubsub"
+    assert env["EVENTGEN_ORDERING_KEY"] == "order_id"
+    assert env["EVENTGEN_NAME"] == "orders"
     assert env["EVENTGEN_PUBSUB_TOPIC"] == "ecommerce-events"
     assert env["EVENTGEN_PUBSUB_PROJECT"] == "acme-prod"  # the operator's default project
     gcs = batch(sink={"type": "gcs", "gcs": {"bucket": "acme-dev-raw-data"}})

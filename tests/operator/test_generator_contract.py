@@ -1,0 +1,158 @@
+"""The operator <-> generator contract, end to end without a kubelet.
+
+The pod template the operator stored on the API server is run as a local process, the way
+a kubelet would run it: its command, its env with fieldRefs and configMapKeyRefs resolved,
+authenticated as the chart's generator ServiceAccount (with the chart's generator RBAC)
+so the live-rate ConfigMap watch goes through the real API, and PUBSUB_EMULATOR_HOST at
+the local Pub/Sub server. Events must arrive; a spec.rate edit must change the running
+process's target rate (its /metrics gauge) without restarting it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from google.cloud import pubsub_v1
+
+from tests.operator.running import RunningOperator, example
+from tests.support.helm_chart import default_values, render_text
+from tests.support.processes import ManagedProcess, free_port
+from tests.support.pubsub_server import PubSubServer
+from tests.support.pubsub_topics import PROJECT, TopicUnderTest
+
+pytest_plugins = ["tests.support.pubsub_fixtures"]
+
+POD_NAME = "orders-stream-7d9c-local"
+
+
+def generator_kubeconfig(op: RunningOperator) -> Path:
+    """Apply the chart's generator RBAC in the test namespace; a kubeconfig as its account."""
+    assert op.plane.tools is not None
+    rbac = render_text(
+        op.plane.tools.helm,
+        default_values(operator={"watchNamespaces": [op.namespace]}),
+        release=op.release,
+        namespace=op.namespace,
+        extra=["--show-only", "templates/generator/rbac.yaml"],
+    )
+    op.plane.kubectl("apply", "-f", "-", input=rbac)
+    [account] = [
+        doc["metadata"]["name"]
+        for doc in yaml.safe_load_all(rbac)
+        if doc and doc["kind"] == "ServiceAccount"
+    ]
+    return op.plane.serviceaccount_kubeconfig(op.namespace, account)
+
+
+def resolve_env(op: RunningOperator, container: dict[str, Any]) -> dict[str, str]:
+    """The container's env as a kubelet would resolve it for pod POD_NAME."""
+    fields = {"metadata.name": POD_NAME, "metadata.namespace": op.namespace}
+    env = {}
+    for item in container["env"]:
+        source = item.get("valueFrom")
+        if source is None:
+            env[item["name"]] = item["value"]
+        elif "fieldRef" in source:
+            env[item["name"]] = fields[source["fieldRef"]["fieldPath"]]
+        else:
+            ref = source["configMapKeyRef"]
+            env[item["name"]] = op.get("configmap", ref["name"])["data"][ref["key"]]
+    return env
+
+
+def pull_some(subscription: str) -> list[Any]:
+    """One Pull (up to 100 messages, acknowledged); the stream never goes quiet to drain."""
+    with pubsub_v1.SubscriberClient() as subscriber:
+        response = subscriber.pull(subscription=subscription, max_messages=100, timeout=10)
+        received = list(response.received_messages)
+        if received:
+            subscriber.acknowledge(subscription=subscription, ack_ids=[r.ack_id for r in received])
+    return [r.message for r in received]
+
+
+def target_rate(port: int) -> float | None:
+    """The generator's eventgen_target_rate_events_per_second gauge (None if unreadable)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("eventgen_target_rate_events_per_second "):
+            return float(line.split()[1])
+    return None
+
+
+@pytest.fixture
+def local_generator(
+    operator: RunningOperator, pubsub_server: PubSubServer
+) -> Iterator[tuple[ManagedProcess, int]]:
+    """The operator's pod template for examples/streaming.yaml, running locally."""
+    TopicUnderTest("ecommerce-events", "ecommerce-events-sub").create()
+    manifest = example("streaming.yaml")
+    manifest["spec"]["rate"] = 20
+    manifest["spec"]["sink"]["pubsub"]["project"] = PROJECT
+    operator.apply(manifest)
+    deployment = operator.wait_for(
+        lambda: operator.get("deployment", "orders-stream"), "Deployment"
+    )
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    env = resolve_env(operator, container)
+    port = free_port()
+    env["EVENTGEN_METRICS_PORT"] = str(port)  # the pod's port, moved to a free local one
+    program = shutil.which(container["command"][0], path=str(Path(sys.executable).parent))
+    assert program is not None, f"{container['command'][0]} is not installed"
+    launcher = shutil.which("env")
+    assert launcher is not None
+    process = ManagedProcess(
+        "generator",
+        [
+            launcher,
+            f"KUBECONFIG={generator_kubeconfig(operator)}",
+            f"PUBSUB_EMULATOR_HOST={pubsub_server.address}",
+            *(f"{name}={value}" for name, value in env.items()),
+            program,
+            *container["command"][1:],
+            *container.get("args", []),
+        ],
+        operator.plane.workdir / f"{operator.release}-generator.log",
+    )
+    try:
+        yield process, port
+    finally:
+        process.stop(grace=15)
+
+
+def test_the_operators_pod_template_streams_events_and_follows_rate_edits_live(
+    operator: RunningOperator, local_generator: tuple[ManagedProcess, int]
+) -> None:
+    process, port = local_generator
+    subscription = f"projects/{PROJECT}/subscriptions/ecommerce-events-sub"
+
+    def wait(predicate: Any, message: str, timeout: float = 60) -> Any:
+        try:
+            return operator.wait_for(predicate, message, timeout)
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}\ngenerator log:\n{process.log_tail(30)}") from None
+
+    wait(lambda: target_rate(port) == 20.0, "the generator to start at the live rate 20/s")
+    messages = wait(lambda: pull_some(subscription), "events on the topic")
+    event = orjson.loads(messages[0].data)
+    assert event["generator_id"] == POD_NAME
+    assert event["schema_version"] >= 1
+
+    pid = process.pid
+    operator.patch_spec("orders-stream", rate=45)
+    wait(lambda: target_rate(port) == 45.0, "the running generator to take rate 45/s")
+    assert process.running() and process.pid == pid, "the generator restarted"
+    operator.patch_spec("orders-stream", rate=0)  # pause: replicas 0, live rate 0
+    wait(lambda: target_rate(port) == 0.0, "the running generator to pause")
+    assert process.running()
