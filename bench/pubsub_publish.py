@@ -12,9 +12,9 @@ import json
 import time
 from concurrent import futures
 
-from bench.pubsub_support import PROJECT, TOPIC, EventPool, local_topic
 from google.cloud import pubsub_v1
 
+from bench.pubsub_support import PROJECT, TOPIC, EventPool, local_topic
 from eventgen.sinks.pubsub import PubSubSink
 
 GOAL_RATIO = 3.0
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     )
-    return 0
+    return 0 if ratio >= GOAL_RATIO and ours >= GOAL_EVENTS_PER_SECOND else 1
 
 
 if __name__ == "__main__":
