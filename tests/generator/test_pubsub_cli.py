@@ -116,3 +116,29 @@ def test_a_missing_topic_given_by_environment_is_one_line_and_non_zero(
     errors = [line for line in result.stderr.decode().splitlines() if " error" in line.lower()]
     topic_path = f"projects/{PROJECT}/topics/absent"
     assert errors == [f"eventgen: error: Pub/Sub topic {topic_path} does not exist (NOT_FOUND)"]
+
+
+def test_sigterm_while_the_server_does_not_answer_gives_up_after_the_flush_timeout(
+    pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
+) -> None:
+    process = subprocess.Popen(
+        stream_command(pubsub_topic.topic, "--rate", "2000", "--flush-timeout", "2s"),
+        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
+        stderr=subprocess.PIPE,
+    )
+    wait_for(lambda: pubsub_server.stats()["published"] >= 1000, 60, "1000 events published")
+    pubsub_server.stall(600)
+    wait_for(lambda: pubsub_server.stats()["stalled_calls"] > 0, 30, "a stalled publish")
+    process.send_signal(signal.SIGTERM)
+    # Far below the 600 s stall and the 600 s retry deadline: the flush timeout decides.
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 1, stderr
+    errors = [line for line in stderr.decode().splitlines() if line.startswith("eventgen: error")]
+    assert len(errors) == 1 and "flush timed out after 2 s" in errors[0], stderr
+    report = summary(stderr)
+    generated, delivered, failed = (int(report[k]) for k in ("generated", "delivered", "failed"))
+    assert failed > 0
+    assert delivered + failed == generated
+    pubsub_server.clear_faults()
+    assert len(drain(pubsub_topic.subscription_path, delivered)) == delivered
