@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from tests.operator.running import RunningOperator, condition, example
+from tests.operator.running import EXAMPLES, RunningOperator, condition, example
 
 
 def replicasets(op: RunningOperator, name: str) -> list[dict[str, Any]]:
@@ -172,3 +173,24 @@ def test_fifty_generators_at_once(operator: RunningOperator) -> None:
     operator.wait_for(all_observed, "all 50 generators observed", timeout=180)
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in operator.items("deployments")}
     assert replicas == {f"gen-{i:02d}": -(-(1000 * (i + 1)) // 5000) for i in range(50)}
+
+
+def test_generators_outside_the_watched_namespaces_are_left_alone(
+    operator: RunningOperator, namespace: str
+) -> None:
+    other = f"{namespace[:50]}-other"
+    operator.plane.create_namespace(other)
+    try:
+        operator.plane.kubectl(
+            "apply", "--namespace", other, "-f", str(EXAMPLES / "streaming.yaml")
+        )
+        operator.apply(example("streaming.yaml"))
+        operator.wait_status("orders-stream", lambda s: s.get("observedGeneration") == 1, "seen")
+        foreign = operator.plane.kubectl(
+            "get", "evgen,deployments", "--namespace", other, "-o", "json"
+        ).stdout
+        items = json.loads(foreign)["items"]
+        assert [item["kind"] for item in items] == ["EventGenerator"]
+        assert "status" not in items[0]
+    finally:
+        operator.plane.delete_namespace(other)
