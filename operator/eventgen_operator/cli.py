@@ -56,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     kopf.configure(verbose=args.verbose, quiet=args.quiet)
     if not args.verbose:
-        # The Kubernetes client logs every request at debug; keep info readable.
+        # kopf logs a line per handled watch event of every child; with hundreds of
+        # generators that buries the operator's own "applied ..." lines. Warnings and
+        # handler failures still show.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     memo = kopf.Memo(config=OperatorConfig.from_env())
     try:

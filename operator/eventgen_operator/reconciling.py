@@ -40,6 +40,12 @@ from eventgen_operator.status import Status, compute_status, invalid_status, sta
 
 log = logging.getLogger(__name__)
 
+# What a phase change event says when the Ready condition's message would say less.
+PHASE_MESSAGES = {
+    "Paused": "rate is 0, scaling to 0 replicas",
+    "Suspended": "suspended, generation stopped",
+}
+
 # notify(body, reason, message, warning): posts a Kubernetes Event about the EventGenerator.
 Notifier = Callable[[Mapping[str, Any], str, str, bool], None]
 
@@ -110,9 +116,11 @@ class Reconciler:
         """
         with self._lock(namespace, name):
             body = self._api.get(EVENTGENERATORS, namespace, name)
-            if body is None or body["metadata"].get("deletionTimestamp"):
-                return None
-            return self._reconcile_locked(body, notify or self._notify)
+            if body is not None and not body["metadata"].get("deletionTimestamp"):
+                return self._reconcile_locked(body, notify or self._notify)
+        # Gone: its children's deletion events must not leave a lock behind for it.
+        self.forget(namespace, name)
+        return None
 
     def _reconcile_locked(self, body: Mapping[str, Any], post: Notifier) -> Outcome:
         metadata = body["metadata"]
@@ -154,11 +162,10 @@ class Reconciler:
         return Outcome(status=wanted, changed_children=tuple(changed))
 
     def _announce(self, body: Mapping[str, Any], status: Status, post: Notifier) -> None:
-        ready = next((c for c in status["conditions"] if c["type"] == "Ready"), None)
-        message = f"phase {status['phase']}" + (
-            f": {ready['message']}" if ready and ready["message"] else ""
-        )
-        post(body, str(status["phase"]), message, status["phase"] == "Failed")
+        phase = str(status["phase"])
+        ready: dict[str, str] = next((c for c in status["conditions"] if c["type"] == "Ready"), {})
+        detail = PHASE_MESSAGES.get(phase) or ready.get("message", "")
+        post(body, phase, f"phase {phase}" + (f": {detail}" if detail else ""), phase == "Failed")
 
     def _check_mode_unchanged(self, spec: GeneratorSpec, owner: Owner) -> None:
         # Older API servers ignore the CEL rule that makes spec.mode immutable; a child of
