@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client
+
 from tests.operator.running import RunningOperator, install_crd
 from tests.support.controlplane import ControlPlane
 

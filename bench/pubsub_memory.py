@@ -16,8 +16,8 @@ import threading
 import time
 
 import psutil
-from bench.pubsub_support import PROJECT, TOPIC, EventPool, local_topic
 
+from bench.pubsub_support import PROJECT, TOPIC, EventPool, local_topic
 from eventgen.sinks.pubsub import PublishTuning, PubSubSink
 
 MB = 1024 * 1024

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from google.cloud import pubsub_v1
-from tests.support.pubsub_process import PubSubProcess
 
 from eventgen.batches import EventBatch
 from eventgen.generation import EventStream
 from eventgen.options import GeneratorOptions
+from tests.support.pubsub_process import PubSubProcess
 
 PROJECT = "bench"
 TOPIC = "events"

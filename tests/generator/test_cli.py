@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.generator.cli_process import run_eventgen, summary
 
 from eventgen.schema import bigquery_schema, json_schema
+from tests.generator.cli_process import run_eventgen, summary
 
 
 @pytest.mark.parametrize(

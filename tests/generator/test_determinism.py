@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 from eventgen.generation import EventStream
 from eventgen.options import GeneratorOptions
 from eventgen.seeding import derive_seed
+from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 OPTIONS = GeneratorOptions(seed=7, events_per_second=40, max_in_flight_orders=50_000)
 

@@ -6,13 +6,13 @@ import json
 
 import jsonschema
 import pytest
-from tests.support.bigquery_schema import parse_event, schema_errors
-from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 from eventgen.faults import malform
 from eventgen.model import Event, ProductCategory
 from eventgen.options import GeneratorOptions
 from eventgen.schema import bigquery_schema, json_schema
+from tests.support.bigquery_schema import parse_event, schema_errors
+from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 EXPECTED_TYPES = {
     "event_id": ("STRING", "REQUIRED"),

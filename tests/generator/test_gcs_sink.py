@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.generator.batches import make_batch, sequences
-from tests.generator.cli_process import run_eventgen, summary
-from tests.support.gcs_emulator import GcsEmulator, running_gcs_emulator
 
 from eventgen.errors import SinkError
 from eventgen.sinks.gcs import GcsSink, object_prefix
+from tests.generator.batches import make_batch, sequences
+from tests.generator.cli_process import run_eventgen, summary
+from tests.support.gcs_emulator import GcsEmulator, running_gcs_emulator
 
 BUCKET = "shop-dev-raw-data"
 

@@ -7,10 +7,10 @@ import itertools
 from pathlib import Path
 
 import pytest
-from tests.generator.batches import make_batch, sequences
 
 from eventgen.errors import ConfigError, SinkError
 from eventgen.sinks.jsonl import JsonlSink
+from tests.generator.batches import make_batch, sequences
 
 
 def test_single_file_holds_every_event_in_order(tmp_path: Path) -> None:

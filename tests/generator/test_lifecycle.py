@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 from eventgen.model import STATUS_OF_EVENT, EventType, ProductCategory
 from eventgen.options import GeneratorOptions
+from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 FULL_PATHS = (
     ("order_placed", "payment_authorized", "order_shipped", "order_delivered", "order_refunded"),

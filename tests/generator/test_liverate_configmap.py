@@ -7,6 +7,7 @@ import subprocess
 import urllib.request
 
 from kubernetes import client
+
 from tests.generator.cli_process import clean_env, eventgen_command, summary
 from tests.support.controlplane import ControlPlane
 from tests.support.processes import free_port

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
-from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 from eventgen.options import GeneratorOptions
+from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 
 def _events(locale: str) -> list[dict[str, object]]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.support.event_streams import loaded_events
-
 from eventgen.generation import EventStream
 from eventgen.options import GeneratorOptions
+from tests.support.event_streams import loaded_events
 
 CAP = 5_000
 

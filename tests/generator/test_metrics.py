@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.generator.cli_process import clean_env, eventgen_command, summary
-from tests.support.processes import free_port
-from tests.support.waiting import wait_for
 
 from eventgen.metrics import Metrics, MetricsServer
 from eventgen.sinks.base import DeliveryStats
+from tests.generator.cli_process import clean_env, eventgen_command, summary
+from tests.support.processes import free_port
+from tests.support.waiting import wait_for
 
 
 def get(url: str) -> tuple[int, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from tests.generator.cli_process import clean_env, eventgen_command, run_eventgen, summary
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain

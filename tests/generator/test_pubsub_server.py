@@ -11,6 +11,7 @@ from google.api_core import exceptions
 from google.cloud import pubsub_v1
 from google.pubsub_v1 import PubsubMessage
 from google.pubsub_v1.services.publisher.client import PublisherClient as GeneratedPublisher
+
 from tests.support.pubsub_process import PubSubProcess
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain

@@ -9,9 +9,6 @@ from typing import Any
 
 import orjson
 import pytest
-from tests.support.pubsub_server import PubSubServer
-from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
-from tests.support.waiting import wait_for
 
 from eventgen.batches import EventBatch
 from eventgen.errors import ConfigError, SinkError
@@ -19,6 +16,9 @@ from eventgen.generation import EventStream
 from eventgen.options import GeneratorOptions
 from eventgen.sinks.base import Sink
 from eventgen.sinks.pubsub import PubSubSink
+from tests.support.pubsub_server import PubSubServer
+from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
+from tests.support.waiting import wait_for
 
 pytest_plugins = ["tests.support.pubsub_fixtures"]
 
