@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import urllib.request
 
 from kubernetes import client
 
 from tests.generator.cli_process import clean_env, eventgen_command, summary
 from tests.support.controlplane import ControlPlane
 from tests.support.processes import free_port
+from tests.support.scraping import target_rate
 from tests.support.waiting import wait_for
-
-
-def target_rate(port: int) -> float | None:
-    """The stream's current target rate from /metrics (None until it answers)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            text = response.read().decode()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("eventgen_target_rate_events_per_second "):
-            return float(line.split()[1])
-    return None
 
 
 def test_configmap_rate_edits_reach_the_running_stream(
