@@ -16,7 +16,13 @@ from pathlib import Path
 def discover() -> list[str]:
     """Names of the benchmark modules, in alphabetical order."""
     folder = str(Path(__file__).parent)
-    return sorted(info.name for info in pkgutil.iter_modules([folder]) if not info.ispkg)
+    # Private modules (this runner among them) are never benchmarks: importing
+    # `bench.__main__` from `python -m bench` would run the runner again, recursively.
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules([folder])
+        if not info.ispkg and not info.name.startswith("_")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,3 +18,9 @@ def test_an_unknown_benchmark_name_is_a_one_line_error_and_exit_2() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "bench: no benchmark named no_such_bench"
+
+
+def test_the_runner_is_not_one_of_its_own_benchmarks() -> None:
+    # `python -m bench` imports every module it lists; listing itself recursed forever.
+    assert "__main__" not in discover()
+    assert all(not name.startswith("_") for name in discover())
