@@ -212,10 +212,27 @@ def progress_bar(total: int, label: str) -> Any:
     )
 
 
+def log_stop(summary: Summary, signal_name: str) -> None:
+    """Say how a run stopped by ``signal_name`` ended: everything generated delivered, or
+    not (a failed or timed-out flush), with the counts, so no one reads a loss as success."""
+    if summary.error is None and summary.failed == 0:
+        log.info("stopped by %s after delivering what was generated", signal_name)
+        return
+    undelivered = max(summary.generated - summary.delivered, summary.failed)
+    log.warning(
+        "stopped by %s, but delivery did not complete: %d of %d generated events "
+        "not delivered (%s)",
+        signal_name,
+        undelivered,
+        summary.generated,
+        summary.error or f"{summary.failed} failed",
+    )
+
+
 def finish(summary: Summary, stop: StopFlag) -> int:
     """Report the summary; a stop by signal is a normal end (exit 0) unless delivery failed."""
     if stop.signal_name:
-        log.info("stopped by %s after delivering what was generated", stop.signal_name)
+        log_stop(summary, stop.signal_name)
     with suppress(BrokenPipeError):
         sys.stdout.flush()
     return report(summary)
