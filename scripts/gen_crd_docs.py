@@ -71,6 +71,11 @@ def bounds_of(schema: dict[str, Any]) -> str:
             parts.append(f"length at most {high}")
     if "pattern" in schema:
         parts.append(f"matches {code(schema['pattern'])}")
+    if "maxItems" in schema:
+        parts.append(f"at most {schema['maxItems']} items")
+    if schema.get("x-kubernetes-list-type") == "map":
+        keys = ", ".join(schema.get("x-kubernetes-list-map-keys", []))
+        parts.append(f"each {keys} at most once")
     return "; ".join(parts)
 
 

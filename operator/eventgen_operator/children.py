@@ -16,6 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from eventgen_operator.config import OperatorConfig
+from eventgen_operator.hardening import (
+    BATCH_FLUSH_TIMEOUT_SECONDS,
+    STREAM_FLUSH_TIMEOUT_SECONDS,
+    container_security_context,
+    grace_period_seconds,
+    pod_security_context,
+    scratch_volumes,
+)
 from eventgen_operator.kubeapi import GROUP, VERSION
 from eventgen_operator.spec import GeneratorSpec
 
@@ -179,14 +187,20 @@ def _mix_env(spec: GeneratorSpec) -> list[Manifest]:
     return env
 
 
+def _user_env(spec: GeneratorSpec) -> list[Manifest]:
+    """spec.env, after the operator's own variables (which it may not name)."""
+    return [_env(item.name, item.value) for item in spec.env]
+
+
 def _container(
     spec: GeneratorSpec, config: OperatorConfig, command: str, env: list[Manifest]
 ) -> Manifest:
+    """The generator container as the spec asks for it (hardening is added separately)."""
     container: Manifest = {
         "name": CONTAINER_NAME,
         "image": spec.image or config.generator_image,
         "command": ["eventgen", command],
-        "env": env,
+        "env": [*env, *_user_env(spec)],
         "ports": [{"name": "metrics", "containerPort": config.metrics_port, "protocol": "TCP"}],
     }
     if spec.image_pull_policy:
@@ -211,6 +225,34 @@ def _pod_spec(spec: GeneratorSpec, config: OperatorConfig, container: Manifest) 
     if account:
         pod["serviceAccountName"] = account
     return pod
+
+
+def _hardened(
+    spec: GeneratorSpec, pod: Manifest, *, flush_timeout: int, api_access: bool
+) -> Manifest:
+    """`pod` locked down (see hardening.py): non-root, read-only root filesystem, scratch
+    emptyDirs, the API token only where the pod calls the API, and a grace period that
+    outlasts the final flush (EVENTGEN_FLUSH_TIMEOUT, passed explicitly)."""
+    [plain] = pod["containers"]
+    output = None
+    if spec.sink.type == "jsonl-local":
+        output = spec.sink.jsonl_local.path if spec.sink.jsonl_local else "/data/events"
+    volumes, mounts = scratch_volumes(output)
+    container: Manifest = {
+        **plain,
+        # First, so spec.env still comes after every operator variable.
+        "env": [_env("EVENTGEN_FLUSH_TIMEOUT", flush_timeout), *plain["env"]],
+        "securityContext": container_security_context(),
+        "volumeMounts": mounts,
+    }
+    return {
+        **pod,
+        "containers": [container],
+        "securityContext": pod_security_context(),
+        "automountServiceAccountToken": api_access,
+        "terminationGracePeriodSeconds": grace_period_seconds(flush_timeout),
+        "volumes": volumes,
+    }
 
 
 def build_live_configmap(spec: GeneratorSpec, owner: Owner) -> Manifest:
@@ -251,6 +293,13 @@ def build_deployment(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) 
         "httpGet": {"path": "/healthz", "port": "metrics"},
         "periodSeconds": 10,
     }
+    # The live-rate ConfigMap watch is the one reason a generator needs the API token.
+    pod = _hardened(
+        spec,
+        _pod_spec(spec, config, container),
+        flush_timeout=STREAM_FLUSH_TIMEOUT_SECONDS,
+        api_access=True,
+    )
     shape = streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
     return {
         "apiVersion": "apps/v1",
@@ -260,10 +309,7 @@ def build_deployment(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) 
             "replicas": shape.replicas,
             "revisionHistoryLimit": 3,
             "selector": {"matchLabels": selector_labels(owner)},
-            "template": {
-                "metadata": {"labels": labels(owner)},
-                "spec": _pod_spec(spec, config, container),
-            },
+            "template": {"metadata": {"labels": labels(owner)}, "spec": pod},
         },
     }
 
@@ -314,10 +360,21 @@ def build_job(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Mani
         "template": {"metadata": {"labels": labels(owner)}, "spec": pod_spec},
     }
     metadata = _metadata(owner, owner.name)
+    # The digest names the batch the user asked for. The operator's hardening stays out of
+    # it: a change there (an operator upgrade) must neither replace a running batch nor
+    # rerun a finished one.
     metadata["annotations"] = {SPEC_HASH_ANNOTATION: spec_hash(job_spec)}
+    # Shard pods never call the Kubernetes API (the shard index comes from the downward API).
+    hardened = _hardened(
+        spec, pod_spec, flush_timeout=BATCH_FLUSH_TIMEOUT_SECONDS, api_access=False
+    )
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": metadata,
-        "spec": {**job_spec, "parallelism": batch_parallelism(spec)},
+        "spec": {
+            **job_spec,
+            "template": {**job_spec["template"], "spec": hardened},
+            "parallelism": batch_parallelism(spec),
+        },
     }

@@ -16,9 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from eventgen_operator.errors import InvalidSpecError
+from eventgen_operator.hardening import output_path_problem
 
 # Replicas above this are almost surely a typo in rate or maxRatePerReplica (same as the CRD).
 MAX_REPLICAS = 1000
+# Extra environment variables a spec may add (same bound as the CRD's maxItems).
+MAX_ENV = 32
+# Env the operator sets itself; a user value would silently override it (the last wins).
+OPERATOR_ENV_PREFIX = "EVENTGEN_"
+OPERATOR_ENV_NAMES = frozenset({"POD_NAMESPACE"})
 # Children are named after the EventGenerator; Job pod names and the job-name label must
 # stay within 63 characters after Kubernetes appends its suffixes.
 MAX_NAME_LENGTH = 52
@@ -61,6 +67,13 @@ class JsonlLocalSink(_Model):
 
     path: str = "/data/events"
 
+    @model_validator(mode="after")
+    def _mountable(self) -> JsonlLocalSink:
+        problem = output_path_problem(self.path)
+        if problem:
+            raise ValueError(f"spec.sink.jsonlLocal.path: {problem}")
+        return self
+
 
 class SinkSpec(_Model):
     """Where the events go; the sub-object matching `type` carries the target."""
@@ -96,6 +109,13 @@ class Faults(_Model):
     malformed_rate: float | None = Field(default=None, ge=0, le=1)
 
 
+class EnvVar(_Model):
+    """One extra environment variable of the generator container."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=253)
+    value: str = ""
+
+
 class Resources(_Model):
     """Container requests and limits, as Kubernetes quantities."""
 
@@ -119,9 +139,11 @@ class GeneratorSpec(_Model):
     resources: Resources | None = None
     service_account_name: str | None = Field(default=None, min_length=1, max_length=253)
     suspend: bool = False
+    env: tuple[EnvVar, ...] = Field(default=(), max_length=MAX_ENV)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> GeneratorSpec:
+        self._check_env()
         if self.mode == "batch" and self.batch is None:
             raise ValueError("spec.batch (with events) is required when spec.mode is batch")
         if self.mode == "streaming" and self.rate > self.max_rate_per_replica * MAX_REPLICAS:
@@ -136,6 +158,18 @@ class GeneratorSpec(_Model):
         ):
             raise ValueError("spec.batch.parallelism must not exceed spec.batch.shards")
         return self
+
+    def _check_env(self) -> None:
+        seen: set[str] = set()
+        for index, item in enumerate(self.env):
+            if item.name.startswith(OPERATOR_ENV_PREFIX) or item.name in OPERATOR_ENV_NAMES:
+                raise ValueError(
+                    f"spec.env[{index}].name: {item.name} is set by the operator; "
+                    "use the spec's own fields instead"
+                )
+            if item.name in seen:
+                raise ValueError(f"spec.env[{index}].name: {item.name} is listed twice")
+            seen.add(item.name)
 
 
 def _field_path(location: tuple[int | str, ...]) -> str:

@@ -76,6 +76,9 @@ def _streaming(
     fields: Status = {
         "replicas": shape.replicas,
         "readyReplicas": ready,
+        # The total in force (0 while paused or suspended): `kubectl get evgen` shows it as
+        # RATE, so batch rows, which have none, show no rate at all.
+        "targetRate": float(spec.rate) if shape.replicas else 0.0,
         "ratePerReplica": shape.rate_per_replica,
     }
     converged = (
@@ -248,6 +251,7 @@ def status_patch(previous: Mapping[str, Any], wanted: Status) -> Status:
         "observedGeneration",
         "replicas",
         "readyReplicas",
+        "targetRate",
         "ratePerReplica",
         "batch",
         "startTime",

@@ -70,14 +70,15 @@ def test_every_spec_field_has_its_type_default_bounds_and_description() -> None:
     for path, schema in fields:
         _, kind, default, bounds, description = row(text, path)
         is_map = isinstance(schema.get("additionalProperties"), dict)
-        assert kind.startswith("map of" if is_map else str(schema["type"])), path
+        spelled = {"array": "list of"}.get(schema["type"], str(schema["type"]))
+        assert kind.startswith("map of" if is_map else spelled), path
         if "default" in schema:
             shown = schema["default"]
             shown = str(shown).lower() if isinstance(shown, bool) else str(shown)
             assert default == f"`{shown}`", path
         else:
             assert default == "", path
-        for key in ("minimum", "maximum", "minLength", "maxLength"):
+        for key in ("minimum", "maximum", "minLength", "maxLength", "maxItems"):
             if key in schema:
                 assert str(schema[key]) in bounds, f"{path}: {key} missing from {bounds!r}"
         for value in schema.get("enum", []):

@@ -182,3 +182,15 @@ def example(name: str) -> dict[str, Any]:
 def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
     """The condition of type `kind` ({} when absent)."""
     return next((c for c in status.get("conditions") or [] if c["type"] == kind), {})
+
+
+def table_row(table: str) -> dict[str, str]:
+    """`kubectl get` output of one object as column -> cell. Cells are cut at the header's
+    column starts, because kubectl leaves a missing value blank."""
+    header, row = table.splitlines()
+    names = header.split()
+    starts = [header.index(f"{name} " if name != names[-1] else name) for name in names]
+    ends = [*starts[1:], None]
+    return {
+        name: row[start:end].strip() for name, start, end in zip(names, starts, ends, strict=True)
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.operator.running import RunningOperator, condition, example
+from tests.operator.running import RunningOperator, condition, example, table_row
 
 
 def server_minor(op: RunningOperator) -> int:
@@ -46,9 +46,25 @@ def test_the_batch_example_runs_as_a_job_with_one_completion_per_shard(
     )
     assert env["EVENTGEN_GCS_BUCKET"]["value"] == "my-project-dev-raw-data"
     operator.wait_for(lambda: len(job_pods(operator, "orders-backfill")) == 2, "2 shard pods")
+    # The server stored the hardening, and the Job controller's pods carry it.
+    for pod in [job["spec"]["template"], *job_pods(operator, "orders-backfill")]:
+        assert pod["spec"]["automountServiceAccountToken"] is False
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+        assert pod["spec"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        [shard] = pod["spec"]["containers"]
+        assert shard["securityContext"]["readOnlyRootFilesystem"] is True
+        assert shard["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     status = operator.wait_status(
         "orders-backfill", lambda s: s.get("phase") == "Running", "Running"
     )["status"]
+    shown = table_row(operator.kubectl("get", "evgen", "orders-backfill"))
+    # No rate for a batch, though the API server stored the schema's default spec.rate.
+    assert (shown["MODE"], shown["RATE"], shown["EVENTS"], shown["SHARDS"]) == (
+        "batch",
+        "",
+        "1000000",
+        "4",
+    )
     assert status["batch"]["shards"] == 4
     assert status["batch"]["succeededShards"] == 0
     if server_minor(operator) >= 21:

@@ -4,8 +4,9 @@ The pod template the operator stored on the API server is run as a local process
 a kubelet would run it: its command, its env with fieldRefs and configMapKeyRefs resolved,
 authenticated as the chart's generator ServiceAccount (with the chart's generator RBAC)
 so the live-rate ConfigMap watch goes through the real API, and PUBSUB_EMULATOR_HOST at
-the local Pub/Sub server. Events must arrive; a spec.rate edit must change the running
-process's target rate (its /metrics gauge) without restarting it.
+the local Pub/Sub server, set through the EventGenerator's spec.env. Events must arrive;
+a spec.rate edit must change the running process's target rate (its /metrics gauge)
+without restarting it.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def local_generator(
     manifest = example("streaming.yaml")
     manifest["spec"]["rate"] = 20
     manifest["spec"]["sink"]["pubsub"]["project"] = PROJECT
+    # The emulator address travels as a user would send it: spec.env, through the API server.
+    manifest["spec"]["env"] = [{"name": "PUBSUB_EMULATOR_HOST", "value": pubsub_server.address}]
     operator.apply(manifest)
     deployment = operator.wait_for(
         lambda: operator.get("deployment", "orders-stream"), "Deployment"
@@ -116,8 +119,9 @@ def local_generator(
         "generator",
         [
             launcher,
+            "-u",  # only the pod's env may point the generator at the emulator
+            "PUBSUB_EMULATOR_HOST",
             f"KUBECONFIG={generator_kubeconfig(operator)}",
-            f"PUBSUB_EMULATOR_HOST={pubsub_server.address}",
             *(f"{name}={value}" for name, value in env.items()),
             program,
             *container["command"][1:],

@@ -20,6 +20,19 @@ from tests.support.controlplane import ToolError
         ({"sink": {"type": "kafka"}}, 'spec.sink.type: Unsupported value: "kafka"'),
         ({"faults": {"duplicateRate": 2}}, "spec.faults.duplicateRate: Invalid value"),
         ({"sink": None}, 'missing required field "sink"'),  # kubectl's own check
+        ({"env": [{"name": "MY-VAR", "value": "x"}]}, "spec.env.name in body should match"),
+        (
+            {"env": [{"name": "HTTPS_PROXY", "value": "a"}, {"name": "HTTPS_PROXY"}]},
+            "spec.env[1]: Duplicate value",
+        ),
+        (
+            {"env": [{"name": f"V{i}", "value": "1"} for i in range(33)]},
+            "spec.env in body should have at most 32 items",
+        ),
+        (
+            {"sink": {"type": "jsonl-local", "jsonlLocal": {"path": "/events.jsonl"}}},
+            "spec.sink.jsonlLocal.path in body should match '^/[^/]+/'",
+        ),
     ],
 )
 def test_the_api_server_refuses_what_the_schema_forbids(
@@ -94,3 +107,22 @@ def test_the_mode_cannot_change_after_the_start(operator: RunningOperator) -> No
     )
     assert "spec.mode is immutable" in condition(generator["status"], "Ready")["message"]
     assert operator.get("job", "orders-stream") is None
+
+
+def test_env_the_operator_owns_is_reported_invalid_and_nothing_runs(
+    operator: RunningOperator,
+) -> None:
+    manifest = example("streaming.yaml")
+    manifest["spec"]["env"] = [{"name": "EVENTGEN_RATE", "value": "999999"}]
+    try:
+        operator.apply(manifest)
+    except ToolError as refused:  # servers >= 1.25 enforce the CRD's CEL rule
+        assert "are set by the operator" in str(refused)
+        return
+    generator = operator.wait_status(
+        "orders-stream", lambda s: s.get("phase") == "Invalid", "reported Invalid"
+    )
+    ready = condition(generator["status"], "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    assert ready["message"].startswith("spec.env[0].name: EVENTGEN_RATE is set by the operator")
+    assert operator.get("deployment", "orders-stream") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.operator.running import EXAMPLES, RunningOperator, condition, example
+from tests.operator.running import EXAMPLES, RunningOperator, condition, example, table_row
 
 
 def replicasets(op: RunningOperator, name: str) -> list[dict[str, Any]]:
@@ -47,10 +47,13 @@ def test_the_streaming_example_gets_a_deployment_a_live_rate_and_a_status(
     env = {item["name"]: item for item in container["env"]}
     assert env["EVENTGEN_PUBSUB_TOPIC"]["value"] == "ecommerce-events"
     assert env["EVENTGEN_RATE_CONFIGMAP"]["value"] == "orders-stream-live"
-    table = operator.kubectl("get", "evgen", "orders-stream")
-    header, row = table.splitlines()
-    assert header.split() == ["NAME", "MODE", "RATE", "REPLICAS", "READY", "PHASE", "AGE"]
-    assert row.split()[:6] == ["orders-stream", "streaming", "100", "1", "0", "Pending"]
+    shown = table_row(operator.kubectl("get", "evgen", "orders-stream"))
+    assert list(shown) == [
+        "NAME", "MODE", "RATE", "EVENTS", "SHARDS", "REPLICAS", "READY", "PHASE", "AGE",
+    ]  # fmt: skip
+    assert list(shown.values())[:8] == [
+        "orders-stream", "streaming", "100", "", "", "1", "0", "Pending",
+    ]  # fmt: skip
     assert "evgen" in operator.kubectl("api-resources", "--api-group=ecommerce.dataplatform.io")
 
 
