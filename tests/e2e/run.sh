@@ -25,7 +25,6 @@ pubsub_image=${E2E_PUBSUB_IMAGE:-gcr.io/google.com/cloudsdktool/google-cloud-cli
 python=${PYTHON:-.venv/bin/python}
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml)
 image=eventgen:$version
-generator_image=localhost/eventgen-e2e-generator:$version
 
 fail() { echo "e2e: $*" >&2; exit 1; }
 say() { echo "== $*"; }
@@ -75,11 +74,10 @@ kind create cluster --name "$cluster" --config "$work/kind.yaml" --kubeconfig "$
     ${E2E_KIND_NODE_IMAGE:+--image "$E2E_KIND_NODE_IMAGE"} --wait 180s
 export KUBECONFIG=$kubeconfig
 
-say "images: $image, $generator_image, $pubsub_image"
+say "images: $image, $pubsub_image"
 docker build -t "$image" .
-docker build -t "$generator_image" --build-arg "BASE=$image" -f tests/e2e/generator.Dockerfile tests/e2e
 docker image inspect "$pubsub_image" >/dev/null 2>&1 || docker pull "$pubsub_image"
-kind load docker-image --name "$cluster" "$image" "$generator_image" "$pubsub_image"
+kind load docker-image --name "$cluster" "$image" "$pubsub_image"
 
 say "Pub/Sub emulator"
 sed "s|PUBSUB_EMULATOR_IMAGE|$pubsub_image|" tests/e2e/manifests/pubsub-emulator.yaml \

@@ -1,11 +1,10 @@
 """The kind suite's inputs agree with the project, checked here where the suite cannot run:
 its EventGenerators pass the CRD schema and the operator's own checks and ask for what the
 scenario expects; the chart accepts its values and renders what run.sh loads; the emulator's
-ports line up across the manifest, the kind config and the generator image."""
+ports line up across the manifest, the kind config and the generators' spec.env."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +74,13 @@ def test_emulator_is_reachable_where_generators_and_the_host_look_for_it() -> No
     assert {p["name"]: p["containerPort"] for p in container["ports"]}[port["targetPort"]] == (
         port["port"]
     )
-    # The generator image's PUBSUB_EMULATOR_HOST is the Service's in-cluster address.
-    dockerfile = (HERE / "generator.Dockerfile").read_text()
-    host = re.search(r"PUBSUB_EMULATOR_HOST=(\S+)", dockerfile)
-    assert host is not None
+    # The streaming generator's spec.env points at the Service's in-cluster address.
+    stream = parse_spec(load(HERE / "manifests" / "stream.yaml")["spec"], "e2e-stream")
+    env = {item.name: item.value for item in stream.env}
     meta = service["metadata"]
-    assert host.group(1) == f"{meta['name']}.{meta['namespace']}.svc.cluster.local:{port['port']}"
+    assert env["PUBSUB_EMULATOR_HOST"] == (
+        f"{meta['name']}.{meta['namespace']}.svc.cluster.local:{port['port']}"
+    )
     # The host reaches the NodePort through the kind config's port mapping.
     run_sh = (HERE / "run.sh").read_text()
     assert f"containerPort: {port['nodePort']}" in run_sh
@@ -93,9 +93,9 @@ def test_run_sh_builds_the_image_the_chart_and_values_name() -> None:
     repository = chart_values["operator"]["image"]["repository"]
     assert f"image={repository}:$version" in run_sh
     assert values["operator"]["image"]["repository"] == repository
-    generator = values["generator"]["image"]
-    assert f"generator_image={generator['repository']}:$version" in run_sh
-    assert f"ARG BASE={repository}:" in (HERE / "generator.Dockerfile").read_text()
+    # Generators run the same project image (the chart's default): no test-only image.
+    assert "generator" not in values
+    assert chart_values["generator"]["image"]["repository"] == repository
     assert values["configConnector"]["enabled"] is False
 
 
@@ -125,7 +125,7 @@ def test_chart_accepts_the_kind_values_and_renders_the_loaded_images(tools: Tool
     assert container["image"] == "eventgen:0.1.0"
     assert container["imagePullPolicy"] == "Never"
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["EVENTGEN_OPERATOR_GENERATOR_IMAGE"] == "localhost/eventgen-e2e-generator:0.1.0"
+    assert env["EVENTGEN_OPERATOR_GENERATOR_IMAGE"] == "eventgen:0.1.0"
     # The generator ServiceAccount lands in the namespace the scenario's generators run in.
     accounts = {(o["metadata"].get("namespace"), o["kind"]) for o in objects}
     assert ("e2e", "ServiceAccount") in accounts
