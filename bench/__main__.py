@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -25,8 +26,13 @@ def discover() -> list[str]:
     )
 
 
+RUN_ONE = "--run-one"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == [RUN_ONE]:
+        return run_one(args[1], args[2:])
     wanted = [arg for arg in args if not arg.startswith("-")]
     passed_on = [arg for arg in args if arg.startswith("-")]
     unknown = set(wanted) - set(discover())
@@ -38,17 +44,24 @@ def main(argv: list[str] | None = None) -> int:
         if wanted and name not in wanted:
             continue
         module = importlib.import_module(f"bench.{name}")
-        entry = getattr(module, "main", None)
-        if not callable(entry):
+        if not callable(getattr(module, "main", None)):
             continue  # a helper module, not a benchmark
         print(f"== bench {name}", flush=True)
-        try:
-            code = entry(passed_on)
-        except Exception:
-            traceback.print_exc()
-            code = 1
-        status = status or (code or 0)
+        # Each benchmark runs in a process of its own: resident-memory figures and
+        # CPU pinning must not inherit what an earlier benchmark left behind.
+        code = subprocess.call([sys.executable, "-m", "bench", RUN_ONE, name, *passed_on])
+        status = status or code
     return status
+
+
+def run_one(name: str, argv: list[str]) -> int:
+    """Run one benchmark's main() in this process; an exception is a failure (exit 1)."""
+    entry = importlib.import_module(f"bench.{name}").main
+    try:
+        return int(entry(argv) or 0)
+    except Exception:
+        traceback.print_exc()
+        return 1
 
 
 if __name__ == "__main__":
