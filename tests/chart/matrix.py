@@ -11,7 +11,8 @@ VALUE_MATRIX: dict[str, dict[str, Any]] = {
     "defaults": default_values(),
     "config-connector-off": default_values(configConnector={"enabled": False}),
     "dead-letter-on": default_values(
-        cloud={"pubsub": {"deadLetter": {"enabled": True, "maxDeliveryAttempts": 10}}}
+        gcp={"projectId": "test-project", "projectNumber": "123456789012"},
+        cloud={"pubsub": {"deadLetter": {"enabled": True, "maxDeliveryAttempts": 10}}},
     ),
     "delete-cloud-resources": default_values(configConnector={"deleteCloudResources": True}),
     "watched-namespaces": default_values(

@@ -87,6 +87,7 @@ def test_install_upgrade_uninstall_every_object_accepted(
 
     # Upgrade: watch only this namespace, add the dead-letter topic, rename the subscription.
     values = default_values(
+        gcp={"projectId": "test-project", "projectNumber": "123456789012"},
         operator={"watchNamespaces": [namespace]},
         cloud={"pubsub": {"deadLetter": {"enabled": True}, "subscription": "events-dataflow"}},
     )
@@ -108,6 +109,17 @@ def test_install_upgrade_uninstall_every_object_accepted(
         "-o", "jsonpath={.spec.deadLetterPolicy.deadLetterTopicRef.name}",
     )  # fmt: skip
     assert dead_letter.stdout == "ecommerce-events-dead-letter"
+    # Pub/Sub's service agent may forward there: the server stored both bindings as rendered.
+    agent_refs = control_plane.kubectl(
+        "get", "iampolicymembers", "--namespace", namespace, "-o",
+        "jsonpath={range .items[?(@.spec.member=="
+        '"serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com")]}'
+        "{.spec.role} {.spec.resourceRef.kind}/{.spec.resourceRef.name};{end}",
+    )  # fmt: skip
+    assert sorted(agent_refs.stdout.strip(";").split(";")) == [
+        "roles/pubsub.publisher PubSubTopic/ecommerce-events-dead-letter",
+        "roles/pubsub.subscriber PubSubSubscription/events-dataflow",
+    ]
 
     control_plane.helm("uninstall", release, "--namespace", namespace)
     left = [o["metadata"]["name"] for o in upgraded if _exists(control_plane, o)]

@@ -162,3 +162,27 @@ EVENTGEN_OPERATOR_GCP_PROJECT is the Pub/Sub project when a sink names none.
     fieldRef:
       fieldPath: metadata.namespace
 {{- end -}}
+
+{{/*
+Pub/Sub's service agent, the identity that forwards undeliverable messages to the dead-letter
+topic: serviceAccount:service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com. Google names it
+after the project number, which no other value carries, so it must be given.
+*/}}
+{{- define "platform.pubsubServiceAgent" -}}
+{{- $number := toString (default "" .Values.gcp.projectNumber) -}}
+{{- if not $number -}}
+{{- fail (printf "gcp.projectNumber is required with cloud.pubsub.deadLetter.enabled=true: the chart lets Pub/Sub's service agent service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com forward to the dead-letter topic; get NUMBER with: gcloud projects describe %s --format 'value(projectNumber)', and pass --set-string gcp.projectNumber=NUMBER" (include "platform.projectId" .)) -}}
+{{- end -}}
+{{- printf "serviceAccount:service-%s@gcp-sa-pubsub.iam.gserviceaccount.com" $number -}}
+{{- end -}}
+
+{{/*
+Name of a Config Connector object "<base>-<suffix>" within 63 characters, made a valid
+Kubernetes name (Pub/Sub IDs may hold characters names cannot). The base is cut, never the
+suffix, so two objects for one long-named resource stay distinct. Call with (list "base" "suffix").
+*/}}
+{{- define "platform.cnrmChildName" -}}
+{{- $suffix := index . 1 -}}
+{{- $base := regexReplaceAll "[^a-z0-9-]+" (lower (index . 0)) "-" | trunc (int (sub 62 (len $suffix))) | trimSuffix "-" -}}
+{{- printf "%s-%s" $base $suffix -}}
+{{- end -}}
