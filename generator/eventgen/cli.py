@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from eventgen import __version__
 from eventgen.errors import ConfigError, EventgenError
+from eventgen.runs import parse_run_id
 from eventgen.settings import (
     SINKS,
     apply_environment,
@@ -165,6 +166,20 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     )
     stream.add_argument(
         "--events", type=flag_type(positive_int), metavar="N", help="stop after N events"
+    )
+    stream.add_argument(
+        "--run-id",
+        type=flag_type(parse_run_id),
+        metavar="ID",
+        help="this run's identity, appended to generator_id as ID.RUN "
+        "(default: the start time, YYYYmmddTHHMMSSZ, so a restart never repeats event_ids); "
+        '"" keeps generator_id as given, to replay a stream byte-for-byte with --start',
+    )
+    stream.add_argument(
+        "--start",
+        type=flag_type(parse_start),
+        metavar="ISO",
+        help="simulated start of event time (default: now)",
     )
     add_common_options(stream)
 

@@ -22,6 +22,7 @@ from eventgen.errors import ConfigError
 from eventgen.metrics import Metrics, MetricsServer
 from eventgen.pacing import Pacer
 from eventgen.runner import StopFlag, Summary, report, run_batch, run_stream, stop_on_signals
+from eventgen.runs import run_token, stream_generator_id
 from eventgen.settings import plan_shard, shard_index, sink_settings, utc_midnight
 from eventgen.sinks.factory import build_sink
 
@@ -99,10 +100,13 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.rate_file and args.rate_configmap:
         raise ConfigError("use either --rate-file or --rate-configmap, not both")
     settings = sink_settings(args)
-    generator_id = args.generator_id or args.name
     now = dt.datetime.now(dt.UTC)
+    # Each run (a container restart included) is its own generator; see eventgen.runs.
+    run_id = run_token(now) if args.run_id is None else args.run_id
+    generator_id = stream_generator_id(args.generator_id or args.name, run_id)
     # Simulated time starts now and advances at the live rate, so timestamps track wall time.
-    options = generator_options(args, start=now, events_per_second=args.rate or 1.0)
+    start: dt.datetime = args.start or now
+    options = generator_options(args, start=start, events_per_second=args.rate or 1.0)
     pacer = Pacer(args.rate)
     watchers: list[RateFileWatcher | ConfigMapRateWatcher] = []
 
@@ -117,12 +121,7 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         namespace, name = parse_configmap_ref(args.rate_configmap, environ.get("POD_NAMESPACE"))
         watchers.append(ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate))
     source = EventStream(options, generator_id)
-    built = build_sink(
-        settings,
-        generator_id=generator_id,
-        streaming=True,
-        run_token=now.strftime("%Y%m%dT%H%M%SZ"),
-    )
+    built = build_sink(settings, generator_id=generator_id, streaming=True)
     metrics = Metrics()
     stop = StopFlag()
     log.info("stream %s -> %s at %g events/s", generator_id, built.location, args.rate)

@@ -80,13 +80,6 @@ def test_rerun_replaces_files_instead_of_appending(tmp_path: Path) -> None:
     assert sequences(part.read_bytes()) == list(range(5))
 
 
-def test_stream_parts_carry_the_run_token(tmp_path: Path) -> None:
-    sink = JsonlSink(tmp_path, folder=True, generator_id="pod-x", run_token="20261126T120000Z")
-    sink.write(make_batch(1))
-    sink.close()
-    assert [p.name for p in tmp_path.iterdir()] == ["pod-x-20261126T120000Z-part-00000.jsonl"]
-
-
 def test_rotation_into_a_single_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="rotation needs a folder"):
         JsonlSink(tmp_path / "one.jsonl", folder=False, generator_id="g", rotate_bytes=100)

@@ -33,15 +33,17 @@ def stream_command(topic: str, *args: str) -> list[str]:
 
 
 def assert_exactly(messages: list[Any], total: int) -> None:
-    """Events 0..total-1 of GENERATOR_ID, each once, with matching attributes."""
+    """Events 0..total-1 of one run of GENERATOR_ID, each once, with matching attributes."""
     events = [orjson.loads(m.data) for m in messages]
     assert len({e["event_id"] for e in events}) == total, "events missing or duplicated"
     assert sorted(e["sequence"] for e in events) == list(range(total))
+    (run_generator_id,) = {e["generator_id"] for e in events}
+    assert run_generator_id.startswith(f"{GENERATOR_ID}."), run_generator_id
     for message, event in zip(messages, events, strict=True):
         assert dict(message.attributes) == {
             "event_type": event["event_type"],
             "schema_version": "1",
-            "generator_id": GENERATOR_ID,
+            "generator_id": run_generator_id,
         }
 
 

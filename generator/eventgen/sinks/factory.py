@@ -30,10 +30,10 @@ def build_sink(
     generator_id: str,
     streaming: bool,
     partition_date: dt.date | None = None,
-    run_token: str = "",
 ) -> BuiltSink:
-    """Create the sink. ``streaming`` picks stream defaults (time rotation, run token in names);
-    ``partition_date`` is a batch shard's ``dt=`` date for Cloud Storage."""
+    """Create the sink. ``streaming`` picks stream defaults (time rotation; objects dated by
+    the wall clock); ``partition_date`` is a batch shard's ``dt=`` date for Cloud Storage.
+    Part names come from ``generator_id`` alone: a stream's carries its run id."""
     rotate_seconds = settings.rotate_seconds
     if (
         streaming
@@ -41,7 +41,6 @@ def build_sink(
         and (settings.output_is_folder or settings.kind == "gcs")
     ):
         rotate_seconds = STREAM_ROTATE_SECONDS
-    token = run_token if streaming else ""
     if settings.kind == "stdout":
         from eventgen.sinks.stdout import StdoutSink
 
@@ -57,7 +56,6 @@ def build_sink(
             compressed=settings.gzip,
             rotate_bytes=settings.rotate_bytes,
             rotate_seconds=rotate_seconds,
-            run_token=token,
         )
         return BuiltSink(jsonl, jsonl.location)
     if settings.kind == "gcs":
@@ -72,7 +70,6 @@ def build_sink(
             compressed=settings.gzip,
             rotate_bytes=settings.rotate_bytes,
             rotate_seconds=rotate_seconds,
-            run_token=token,
         )
         return BuiltSink(gcs, gcs.location)
     if settings.kind == "pubsub":

@@ -1,11 +1,12 @@
 """Cloud Storage: JSONL objects, date-partitioned, ready for BigQuery load jobs.
 
 Object names: ``<prefix>events/dt=<YYYY-MM-DD>/<part name>`` (see
-:func:`~eventgen.sinks.rolling.part_name`). A batch shard passes its start date and no run
-token, so a rerun writes exactly the same names and overwrites (never duplicates) its
-objects; a stream passes its start time as run token and takes ``dt`` from the wall clock
-when each part opens. Each part is assembled in memory (at most ``rotate_bytes``) and
-uploaded in one request, so an object exists only when complete.
+:func:`~eventgen.sinks.rolling.part_name`). A batch shard passes its start date and its
+generator_id has no run id, so a rerun writes exactly the same names and overwrites (never
+duplicates) its objects; a stream's generator_id carries its run id (see
+:mod:`eventgen.runs`) and it takes ``dt`` from the wall clock when each part opens. Each
+part is assembled in memory (at most ``rotate_bytes``) and uploaded in one request, so an
+object exists only when complete.
 ``STORAGE_EMULATOR_HOST`` is honoured by the client library itself.
 """
 
@@ -63,7 +64,6 @@ class GcsSink(RollingSink):
         compressed: bool = False,
         rotate_bytes: int | None = DEFAULT_ROTATE_BYTES,
         rotate_seconds: float | None = None,
-        run_token: str = "",
         client: Any = None,
     ) -> None:
         super().__init__(
@@ -77,7 +77,6 @@ class GcsSink(RollingSink):
         self._prefix = object_prefix(prefix)
         self._generator_id = generator_id
         self._partition_date = partition_date
-        self._run_token = run_token
         self._part: MemoryPart | None = None
         self._object_name = ""
 
@@ -88,9 +87,7 @@ class GcsSink(RollingSink):
 
     def _start_part(self, index: int) -> None:
         day = self._partition_date or dt.datetime.now(dt.UTC).date()
-        name = part_name(
-            self._generator_id, index, compressed=self.compressed, run_token=self._run_token
-        )
+        name = part_name(self._generator_id, index, compressed=self.compressed)
         self._object_name = f"{self._prefix}events/dt={day.isoformat()}/{name}"
         self._part = MemoryPart(self.compressed)
 

@@ -40,7 +40,6 @@ class JsonlSink(RollingSink):
         compressed: bool = False,
         rotate_bytes: int | None = None,
         rotate_seconds: float | None = None,
-        run_token: str = "",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not folder and (rotate_bytes is not None or rotate_seconds is not None):
@@ -54,7 +53,6 @@ class JsonlSink(RollingSink):
         self._path = path
         self._folder = folder
         self._generator_id = generator_id
-        self._run_token = run_token
         try:
             (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -71,9 +69,7 @@ class JsonlSink(RollingSink):
     def _target(self, index: int) -> Path:
         if not self._folder:
             return self._path
-        name = part_name(
-            self._generator_id, index, compressed=self.compressed, run_token=self._run_token
-        )
+        name = part_name(self._generator_id, index, compressed=self.compressed)
         return self._path / name
 
     def _start_part(self, index: int) -> None:

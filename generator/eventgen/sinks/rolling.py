@@ -29,14 +29,14 @@ GZIP_LEVEL = 3
 ~7.1x at ~105 MB/s; at level 6 compression, not generation, would bound a gzip batch."""
 
 
-def part_name(generator_id: str, index: int, *, compressed: bool, run_token: str = "") -> str:
-    """File/object name of part ``index``: ``<generator_id>[-<run_token>]-part-00000.jsonl[.gz]``.
+def part_name(generator_id: str, index: int, *, compressed: bool) -> str:
+    """File/object name of part ``index``: ``<generator_id>-part-00000.jsonl[.gz]``.
 
-    ``run_token`` (the start time of a streaming run) keeps a restarted stream from
-    overwriting the parts of its previous run; batch shards leave it empty on purpose.
+    A stream's generator_id ends in its run id (``pod.20261126T120000Z``, see
+    :mod:`eventgen.runs`), so a restarted stream never overwrites the parts of its previous
+    run; a batch shard's has none, so a rerun overwrites its own parts on purpose.
     """
-    token = f"-{run_token}" if run_token else ""
-    return f"{generator_id}{token}-part-{index:05d}.jsonl" + (".gz" if compressed else "")
+    return f"{generator_id}-part-{index:05d}.jsonl" + (".gz" if compressed else "")
 
 
 def open_encoder(raw: BinaryIO, compressed: bool) -> BinaryIO:
