@@ -62,6 +62,21 @@ def generators_between(events: Iterable[Received], start: float, end: float) -> 
     return {e.generator_id for e in events if start <= e.published_at < end}
 
 
+def pod_of(generator_id: str) -> str:
+    """The pod a streamed event came from: its generator_id without the run id.
+
+    A stream's generator_id is ``<pod name>.<run id>`` (eventgen.runs), and a run id never
+    contains a dot, so the pod is everything before the last one. A container restarted in
+    its pod starts a new run id under the same pod.
+    """
+    return generator_id.rpartition(".")[0] or generator_id
+
+
+def pods_between(events: Iterable[Received], start: float, end: float) -> set[str]:
+    """Pods (all their runs together) that published at least one event in [start, end)."""
+    return {pod_of(generator_id) for generator_id in generators_between(events, start, end)}
+
+
 def within(measured: float, target: float, tolerance: float) -> bool:
     """Whether measured is within +-tolerance (a fraction, 0.2 = 20 %) of target."""
     return abs(measured - target) <= tolerance * target

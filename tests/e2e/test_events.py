@@ -12,6 +12,8 @@ from tests.e2e.events import (
     describe_gaps,
     generators_between,
     parse_event,
+    pod_of,
+    pods_between,
     rate_between,
     sequence_reports,
     within,
@@ -57,6 +59,17 @@ def test_rate_counts_only_events_published_inside_the_window() -> None:
 def test_generators_between_names_only_those_active_in_the_window() -> None:
     events = [event("old", 0, 10.0), event("a", 0, 20.0), event("b", 0, 21.0)]
     assert generators_between(events, 15.0, 25.0) == {"a", "b"}
+
+
+def test_pods_between_joins_the_runs_of_a_restarted_pod() -> None:
+    events = [
+        event("orders-7d9f-x2x9q.20261126T120000Z", 0, 20.0),
+        event("orders-7d9f-x2x9q.20261126T120031Z", 0, 21.0),  # the container restarted
+        event("orders-7d9f-b8k4d.20261126T120002Z", 0, 22.0),
+        event("orders-7d9f-gone1.20261126T110000Z", 9, 5.0),
+    ]
+    assert pods_between(events, 15.0, 25.0) == {"orders-7d9f-x2x9q", "orders-7d9f-b8k4d"}
+    assert pod_of("pod.with.dots.20261126T120000Z") == "pod.with.dots"
 
 
 def test_within_is_a_relative_band_around_the_target() -> None:

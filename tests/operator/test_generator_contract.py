@@ -150,7 +150,9 @@ def test_the_operators_pod_template_streams_events_and_follows_rate_edits_live(
     wait(lambda: target_rate(port) == 20.0, "the generator to start at the live rate 20/s")
     messages = wait(lambda: pull_some(subscription), "events on the topic")
     event = orjson.loads(messages[0].data)
-    assert event["generator_id"] == POD_NAME
+    # Each run of the container is its own generator: <pod name>.<run id> (eventgen.runs).
+    pod_name, _, run_id = event["generator_id"].rpartition(".")
+    assert pod_name == POD_NAME and run_id, event["generator_id"]
     assert event["schema_version"] >= 1
 
     pid = process.pid
