@@ -171,9 +171,9 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
         "--run-id",
         type=flag_type(parse_run_id),
         metavar="ID",
-        help="this run's identity, appended to generator_id as ID.RUN "
-        "(default: the start time, YYYYmmddTHHMMSSZ, so a restart never repeats event_ids); "
-        '"" keeps generator_id as given, to replay a stream byte-for-byte with --start',
+        help="this run's identity: events carry generator_id <generator-id>.<run id> "
+        "(default run id: the UTC start time, YYYYmmddTHHMMSSZ, so a restart never repeats "
+        'event_ids); "" keeps generator_id as given, to replay a stream byte-for-byte with --start',
     )
     stream.add_argument(
         "--start",
