@@ -19,6 +19,7 @@ from eventgen.runs import parse_run_id
 from eventgen.settings import (
     SINKS,
     apply_environment,
+    exit_code,
     flag_type,
     non_negative_int,
     parse_duration,
@@ -224,6 +225,14 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
         default=10_000,
         metavar="N",
         help="events generated per step (default 10000)",
+    )
+    batch.add_argument(
+        "--interrupted-exit-code",
+        type=flag_type(exit_code),
+        default=0,
+        metavar="CODE",
+        help="exit code when a signal stops the shard before all its events are generated "
+        "(default 0; Jobs set a non-zero code so the shard is retried, not counted done)",
     )
     add_common_options(batch)
 

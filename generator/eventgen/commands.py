@@ -186,7 +186,19 @@ def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             progress=progress_bar(plan.events, generator_id),
             flush_timeout=max(settings.flush_timeout, 300.0),
         )
-    return finish(summary, stop)
+    code = finish(summary, stop)
+    if code == 0 and stop.signal_name and summary.generated < plan.events:
+        # What was generated is delivered, but the shard is short. Under a Job, exit 0
+        # would mark the shard done; a non-zero code makes Kubernetes rerun it, and the
+        # rerun rewrites the same objects, so nothing is lost or duplicated.
+        log.warning(
+            "shard incomplete: %d of %d events generated before %s",
+            summary.generated,
+            plan.events,
+            stop.signal_name,
+        )
+        return int(args.interrupted_exit_code)
+    return code
 
 
 def progress_bar(total: int, label: str) -> Any:

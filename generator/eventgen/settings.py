@@ -87,6 +87,14 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def exit_code(text: str) -> int:
+    """A process exit code: a whole number from 0 to 255."""
+    value = non_negative_int(text)
+    if value > 255:
+        raise ValueError(f"exit code {text!r} must be from 0 to 255")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1."""
     value = _integer(text)

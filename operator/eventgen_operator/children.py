@@ -18,6 +18,7 @@ from typing import Any
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.hardening import (
     BATCH_FLUSH_TIMEOUT_SECONDS,
+    BATCH_INTERRUPTED_EXIT_CODE,
     STREAM_FLUSH_TIMEOUT_SECONDS,
     container_security_context,
     grace_period_seconds,
@@ -368,6 +369,11 @@ def build_job(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Mani
     hardened = _hardened(
         spec, pod_spec, flush_timeout=BATCH_FLUSH_TIMEOUT_SECONDS, api_access=False
     )
+    [container] = hardened["containers"]
+    container["env"] = [
+        _env("EVENTGEN_INTERRUPTED_EXIT_CODE", BATCH_INTERRUPTED_EXIT_CODE),
+        *container["env"],
+    ]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -24,6 +24,10 @@ STREAM_FLUSH_TIMEOUT_SECONDS = 30
 # `eventgen batch` flushes for at least 300 s whatever --flush-timeout says
 # (eventgen/commands.py), so that is the flush a batch pod's grace period must cover.
 BATCH_FLUSH_TIMEOUT_SECONDS = 300
+# Exit code of a shard stopped by a signal before it generated all its events (EX_TEMPFAIL).
+# Non-zero so the Job reruns the shard instead of counting a short shard as done; the rerun
+# rewrites the shard's own objects.
+BATCH_INTERRUPTED_EXIT_CODE = 75
 # Time beyond the flush for the summary, closing the sink and process exit.
 GRACE_MARGIN_SECONDS = 30
 TMP_VOLUME = "tmp"

@@ -34,6 +34,40 @@ def check_complete_and_gap_free(parts: list[Path], expected: int) -> None:
     assert sequences == list(range(expected))
 
 
+def test_an_interrupted_shard_exits_with_the_interrupted_code_after_delivering(
+    tmp_path: Path,
+) -> None:
+    # How the operator's Jobs run shards: a short shard must not count as a finished one.
+    args = ["batch", "--events", "50000000", "--output", f"{tmp_path}/", "--rotate-bytes", "2MiB"]
+    process = subprocess.Popen(
+        eventgen_command(*args),
+        env={**clean_env(), "EVENTGEN_INTERRUPTED_EXIT_CODE": "75"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+    )
+    wait_for(lambda: finished_parts(tmp_path), 60, "the first finished part")
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 75, stderr
+    report = summary(stderr)
+    assert 0 < int(report["generated"]) < 50_000_000
+    assert report["delivered"] == report["generated"]
+    assert b"shard incomplete" in stderr
+    check_complete_and_gap_free(finished_parts(tmp_path), int(report["generated"]))
+
+
+def test_a_completed_shard_exits_0_whatever_the_interrupted_code(tmp_path: Path) -> None:
+    result = subprocess.run(
+        eventgen_command("batch", "--events", "2000", "--output", f"{tmp_path}/"),
+        env={**clean_env(), "EVENTGEN_INTERRUPTED_EXIT_CODE": "75"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert summary(result.stderr)["generated"] == "2000"
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_mid_batch_delivers_everything_generated_and_exits_0(
     tmp_path: Path, signum: signal.Signals

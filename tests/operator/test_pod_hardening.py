@@ -100,6 +100,14 @@ def test_batch_pods_grace_period_outlasts_the_batch_flush() -> None:
     assert grace > max(flush, BATCH_FLUSH_FLOOR_SECONDS)
 
 
+def test_an_interrupted_shard_fails_its_pod_so_the_job_reruns_it() -> None:
+    # A node drain SIGTERMs a shard mid-way; exit 0 would count the short shard as done.
+    job = render(batch())
+    assert env_of(job)["EVENTGEN_INTERRUPTED_EXIT_CODE"] not in ("", "0")
+    assert job["spec"]["backoffLimit"] > 0, "a failed shard pod must be retried"
+    assert "EVENTGEN_INTERRUPTED_EXIT_CODE" not in env_of(render(streaming()))
+
+
 @pytest.mark.parametrize(
     ("path", "mounts"),
     [
@@ -137,5 +145,6 @@ def test_hardening_stays_out_of_the_job_digest_so_an_upgrade_never_reruns_a_batc
     del pod["terminationGracePeriodSeconds"]
     [container] = pod["containers"]
     del container["securityContext"], container["volumeMounts"]
-    container["env"] = [e for e in container["env"] if e["name"] != "EVENTGEN_FLUSH_TIMEOUT"]
+    operator_owned = {"EVENTGEN_FLUSH_TIMEOUT", "EVENTGEN_INTERRUPTED_EXIT_CODE"}
+    container["env"] = [e for e in container["env"] if e["name"] not in operator_owned]
     assert job["metadata"]["annotations"][SPEC_HASH_ANNOTATION] == spec_hash(plain)
