@@ -118,7 +118,11 @@ class Event(BaseModel):
     device: str | None = Field(description="Device the order was placed from.")
     channel: str | None = Field(description="Marketing channel that brought the order.")
     generator_id: str = Field(
-        min_length=1, description="Generator (replica or shard) that produced the event."
+        min_length=1,
+        description=(
+            "What produced the event: a stream run (<pod>.<run id>) or a batch shard"
+            " (<name>-shard-<i>); sequence counts within it."
+        ),
     )
     sequence: int = Field(ge=0, description="Position in the generator's output, gap-free from 0.")
     schema_version: int = Field(ge=1, description="Version of this schema (1).")
