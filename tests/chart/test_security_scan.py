@@ -16,10 +16,9 @@ import pytest
 import yaml
 
 from tests.chart.matrix import VALUE_MATRIX
+from tests.support.checkov import checkov_program
 from tests.support.helm_chart import CHART_DIR, REPO_ROOT, render_text
-from tests.support.tools import cache_dir
 
-CHECKOV_VERSION = "3.3.30"  # keep in step with scripts/install-scanner.sh
 SKIPS_FILE = CHART_DIR / ".checkov.yaml"
 SCANNED_CASES = ["defaults", "watched-namespaces", "dead-letter-on", "sample-on"]
 
@@ -27,10 +26,7 @@ SCANNED_CASES = ["defaults", "watched-namespaces", "dead-letter-on", "sample-on"
 @pytest.fixture(scope="module")
 def checkov() -> Path:
     """The checkov program installed by scripts/install-scanner.sh."""
-    program = cache_dir() / f"checkov-{CHECKOV_VERSION}" / "bin" / "checkov"
-    if not os.access(program, os.X_OK):
-        pytest.skip(f"checkov not found at {program}; run scripts/install-scanner.sh")
-    return program
+    return checkov_program()
 
 
 @pytest.fixture(scope="module")

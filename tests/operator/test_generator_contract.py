@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from tests.support.helm_chart import default_values, render_text
 from tests.support.processes import ManagedProcess, free_port
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest
+from tests.support.scraping import target_rate
 
 pytest_plugins = ["tests.support.pubsub_fixtures"]
 
@@ -77,19 +77,6 @@ def pull_some(subscription: str) -> list[Any]:
         if received:
             subscriber.acknowledge(subscription=subscription, ack_ids=[r.ack_id for r in received])
     return [r.message for r in received]
-
-
-def target_rate(port: int) -> float | None:
-    """The generator's eventgen_target_rate_events_per_second gauge (None if unreadable)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
-            text = answer.read().decode()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("eventgen_target_rate_events_per_second "):
-            return float(line.split()[1])
-    return None
 
 
 @pytest.fixture

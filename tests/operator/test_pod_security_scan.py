@@ -21,9 +21,8 @@ import yaml
 from eventgen_operator.children import build_deployment, build_job
 from tests.operator.builders import OWNER, batch, streaming
 from tests.operator.test_children import CONFIG
-from tests.support.tools import cache_dir
+from tests.support.checkov import checkov_program
 
-CHECKOV_VERSION = "3.3.30"  # keep in step with scripts/install-scanner.sh
 POD_SECURITY_CHECKS = {
     "CKV_K8S_20": "containers do not allow privilege escalation",
     "CKV_K8S_22": "read-only root filesystem",
@@ -40,10 +39,7 @@ TOKEN_CHECK = "CKV_K8S_38"  # service account tokens only where necessary
 
 @pytest.fixture(scope="module")
 def checkov() -> Path:
-    program = cache_dir() / f"checkov-{CHECKOV_VERSION}" / "bin" / "checkov"
-    if not os.access(program, os.X_OK):
-        pytest.skip(f"checkov not found at {program}; run scripts/install-scanner.sh")
-    return program
+    return checkov_program()
 
 
 def scan(checkov: Path, folder: Path, manifests: list[dict[str, Any]]) -> dict[str, list[str]]:
