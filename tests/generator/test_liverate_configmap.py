@@ -46,7 +46,11 @@ def test_configmap_rate_edits_reach_the_running_stream(
             core.patch_namespaced_config_map(
                 "gen-rate", namespace, {"data": {"ratePerReplica": rate}}
             )
-            wait_for(lambda r=rate: target_rate(port) == float(r), 5, f"rate {rate} within 5 s")
+
+            def reached(wanted: float = float(rate)) -> bool:
+                return target_rate(port) == wanted
+
+            wait_for(reached, 5, f"rate {rate} within 5 s")
         # A bad value is ignored: the running rate stays.
         core.patch_namespaced_config_map(
             "gen-rate", namespace, {"data": {"ratePerReplica": "lots"}}
@@ -57,7 +61,7 @@ def test_configmap_rate_edits_reach_the_running_stream(
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
-        api_client.close()
+        api_client.close()  # type: ignore[no-untyped-call]
     assert process.returncode == 0, stderr
     assert b"ConfigMap" in stderr and b"'lots' is not a number" in stderr
     report = summary(stderr)

@@ -31,7 +31,7 @@ class GcsEmulator:
 
         return storage.Client(
             project="test",
-            credentials=AnonymousCredentials(),
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
             client_options={"api_endpoint": self.host},
         )
 
