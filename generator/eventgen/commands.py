@@ -121,9 +121,15 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         namespace, name = parse_configmap_ref(args.rate_configmap, environ.get("POD_NAMESPACE"))
         watchers.append(ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate))
     source = EventStream(options, generator_id)
-    built = build_sink(settings, generator_id=generator_id, streaming=True)
-    metrics = Metrics()
     stop = StopFlag()
+    built = build_sink(
+        settings,
+        generator_id=generator_id,
+        streaming=True,
+        stop=stop.event,
+        stop_grace=settings.flush_timeout,
+    )
+    metrics = Metrics()
     log.info("stream %s -> %s at %g events/s", generator_id, built.location, args.rate)
     with serving_metrics(metrics, args.metrics_port), stop_on_signals(stop):
         for watcher in watchers:
@@ -161,11 +167,18 @@ def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     density = max(plan.events, 1) / args.span
     options = generator_options(args, start=start, events_per_second=density)
     source = EventStream(options, generator_id)
+    # The contract promises batch at least 300 s to deliver what it generated.
+    flush_timeout = max(settings.flush_timeout, 300.0)
+    stop = StopFlag()
     built = build_sink(
-        settings, generator_id=generator_id, streaming=False, partition_date=start.date()
+        settings,
+        generator_id=generator_id,
+        streaming=False,
+        partition_date=start.date(),
+        stop=stop.event,
+        stop_grace=flush_timeout,
     )
     metrics = Metrics()
-    stop = StopFlag()
     log.info(
         "batch %s: shard %d of %d, %d events -> %s",
         generator_id,
@@ -184,7 +197,7 @@ def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             stop=stop,
             chunk=args.chunk_size,
             progress=progress_bar(plan.events, generator_id),
-            flush_timeout=max(settings.flush_timeout, 300.0),
+            flush_timeout=flush_timeout,
         )
     code = finish(summary, stop)
     if code == 0 and stop.signal_name and summary.generated < plan.events:

@@ -15,8 +15,10 @@ import orjson
 import pytest
 
 from tests.generator.cli_process import clean_env, eventgen_command, run_eventgen, summary
+from tests.support.processes import free_port
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
+from tests.support.scraping import metric
 from tests.support.waiting import wait_for
 
 pytest_plugins = ["tests.support.pubsub_fixtures"]
@@ -145,3 +147,47 @@ def test_sigterm_while_the_server_does_not_answer_gives_up_after_the_flush_timeo
     assert delivered + failed == generated
     pubsub_server.clear_faults()
     assert len(drain(pubsub_topic.subscription_path, delivered)) == delivered
+
+
+def test_sigterm_while_a_write_waits_for_a_silent_server_gives_up_after_the_flush_timeout(
+    pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
+) -> None:
+    # The sink holds at most 20,000 unacknowledged events; at 20,000 events/s against a
+    # server that answers nothing, the generating thread soon waits inside write() for
+    # room. SIGTERM then has to end that wait too, not only the final flush.
+    port = free_port()
+    process = subprocess.Popen(
+        stream_command(pubsub_topic.topic, "--rate", "20000", "--flush-timeout", "2s"),
+        env=clean_env(
+            {"PUBSUB_EMULATOR_HOST": pubsub_server.address, "EVENTGEN_METRICS_PORT": str(port)}
+        ),
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: pubsub_server.stats()["published"] >= 1000, 60, "1000 events published")
+        pubsub_server.stall(600)
+
+        def waiting_for_room() -> bool:
+            generated = metric(port, "eventgen_events_generated_total")
+            delivered = metric(port, "eventgen_events_delivered_total")
+            if generated is None or delivered is None:
+                return False
+            # One more 1,000-event batch would exceed the 20,000 the sink may hold.
+            return generated - delivered > 19_000
+
+        wait_for(waiting_for_room, 60, "the sink's 20,000-event bound used up")
+        process.send_signal(signal.SIGTERM)
+        # Far below the 600 s stall and the 600 s retry deadline: the flush timeout decides.
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 1, stderr
+    errors = [line for line in stderr.decode().splitlines() if line.startswith("eventgen: error")]
+    assert len(errors) == 1 and "2 s" in errors[0], stderr
+    report = summary(stderr)
+    generated, delivered, failed = (int(report[k]) for k in ("generated", "delivered", "failed"))
+    assert failed > 0
+    assert delivered + failed == generated

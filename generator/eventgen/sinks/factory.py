@@ -7,6 +7,7 @@ fast and works without them configured.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from eventgen.settings import SinkSettings
@@ -30,10 +31,14 @@ def build_sink(
     generator_id: str,
     streaming: bool,
     partition_date: dt.date | None = None,
+    stop: threading.Event | None = None,
+    stop_grace: float = 30.0,
 ) -> BuiltSink:
     """Create the sink. ``streaming`` picks stream defaults (time rotation; objects dated by
     the wall clock); ``partition_date`` is a batch shard's ``dt=`` date for Cloud Storage.
-    Part names come from ``generator_id`` alone: a stream's carries its run id."""
+    Part names come from ``generator_id`` alone: a stream's carries its run id. ``stop`` is
+    the run's stop event: once set, a write blocked by back-pressure waits at most
+    ``stop_grace`` more seconds (the flush timeout) instead of until the server answers."""
     rotate_seconds = settings.rotate_seconds
     if (
         streaming
@@ -80,6 +85,8 @@ def build_sink(
             settings.pubsub_project,
             settings.pubsub_topic,
             ordering=settings.ordering_key == "order_id",
+            stop=stop,
+            stop_grace=stop_grace,
         )
         location = f"projects/{settings.pubsub_project}/topics/{settings.pubsub_topic}"
         return BuiltSink(pubsub, location)

@@ -19,6 +19,10 @@ How it is built, and why:
 - Errors: transient ones are retried (see ``pubsub_requests``); a permanent one (missing
   topic, permission denied, retries exhausted) fails the sink: the events still queued are
   counted as failed and every later ``write``/``flush`` raises :class:`SinkError`.
+- Stopping: a ``write`` blocked on a server that accepts nothing would otherwise wait out
+  the 600 s retry deadline. Once the run's ``stop`` event is set, it waits at most
+  ``stop_grace`` seconds more for room, then counts the events it could not queue as
+  failed, raises SinkError, and ``close`` abandons the rest at once (the grace is spent).
 
 Each message carries attributes ``event_type``, ``schema_version`` and ``generator_id`` so
 that subscribers can route and filter without parsing the payload.
@@ -31,6 +35,7 @@ import threading
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -83,20 +88,19 @@ class _Credit:
         self._max_messages = max_messages
         self._max_bytes = max_bytes
 
-    def take(self, messages: int, size: int, broken: threading.Event) -> None:
-        """Block until there is room (an oversized chunk is let in alone) or ``broken`` is set."""
+    def take(self, messages: int, size: int, give_up: Callable[[], bool]) -> bool:
+        """Block until there is room (an oversized chunk is let in alone) and take it; return
+        False, taking nothing, if ``give_up()`` turns true first (polled every 0.5 s)."""
         with self.changed:
-            while (
-                self.messages
-                and (
-                    self.messages + messages > self._max_messages
-                    or self.bytes + size > self._max_bytes
-                )
-                and not broken.is_set()
+            while self.messages and (
+                self.messages + messages > self._max_messages or self.bytes + size > self._max_bytes
             ):
+                if give_up():
+                    return False
                 self.changed.wait(0.5)
             self.messages += messages
             self.bytes += size
+            return True
 
     def give_back(self, messages: int, size: int) -> None:
         with self.changed:
@@ -177,13 +181,23 @@ class PubSubSink:
     """A :class:`~eventgen.sinks.base.Sink` that publishes each event as one Pub/Sub message.
 
     ``project`` and ``topic`` name the topic (``projects/PROJECT/topics/TOPIC``);
-    ``ordering=True`` sets each message's ordering key to its order id; ``**tuning`` takes
-    the fields of :class:`PublishTuning`. Credentials come from the environment
-    (Application Default Credentials, Workload Identity in a pod); ``PUBSUB_EMULATOR_HOST``
-    points the client at a local server.
+    ``ordering=True`` sets each message's ordering key to its order id; ``stop`` is the
+    run's stop event and ``stop_grace`` the seconds a blocked ``write`` may still wait for
+    room once it is set; ``**tuning`` takes the fields of :class:`PublishTuning`.
+    Credentials come from the environment (Application Default Credentials, Workload
+    Identity in a pod); ``PUBSUB_EMULATOR_HOST`` points the client at a local server.
     """
 
-    def __init__(self, project: str, topic: str, *, ordering: bool = False, **tuning: Any) -> None:
+    def __init__(
+        self,
+        project: str,
+        topic: str,
+        *,
+        ordering: bool = False,
+        stop: threading.Event | None = None,
+        stop_grace: float = 30.0,
+        **tuning: Any,
+    ) -> None:
         try:
             self.tuning = PublishTuning(**tuning)
         except TypeError as error:
@@ -204,7 +218,12 @@ class PubSubSink:
         self._lanes = [_Lane(self, n) for n in range(self.tuning.max_in_flight_requests)]
         self._turn = itertools.cycle(range(len(self._lanes)))
         self._closed = False
-        self._flush_timed_out = False
+        self._stop = stop
+        self._stop_grace = stop_grace
+        self._stop_seen: float | None = None
+        # Set when the caller has already waited as long as it wanted (a timed-out flush, a
+        # write that gave up after a stop): close() then abandons what is left at once.
+        self._abandon_on_close = False
         self._attributes: dict[tuple[str, str], dict[str, str]] = {}
 
     @property
@@ -220,32 +239,18 @@ class PubSubSink:
         self._raise_if_failed()
         if self._closed:
             raise SinkError("Pub/Sub sink is closed")
-        if self.ordering:
-            keyed: dict[int, list[int]] = {}
-            for index, order_id in enumerate(batch.order_ids):
-                lane = zlib.crc32(order_id.encode()) % len(self._lanes)
-                keyed.setdefault(lane, []).append(index)
-            for lane, indexes in keyed.items():
-                step = self.tuning.max_messages_per_request
-                for start in range(0, len(indexes), step):
-                    part = indexes[start : start + step]
-                    self._enqueue(
-                        lane,
-                        batch.generator_id,
-                        [batch.payloads[i] for i in part],
-                        [batch.event_types[i] for i in part],
-                        [batch.order_ids[i] for i in part],
-                    )
-        else:
-            step = self.tuning.max_messages_per_request
-            for start in range(0, len(batch), step):
-                end = start + step
-                self._enqueue(
-                    next(self._turn),
-                    batch.generator_id,
-                    batch.payloads[start:end],
-                    batch.event_types[start:end],
-                    None,
+        parts = self._split(batch)
+        for number, (lane, chunk) in enumerate(parts):
+            if not self._enqueue(lane, chunk):
+                # Events that never reached a queue are failed too, so that delivered +
+                # failed still adds up to what was written.
+                unqueued = sum(len(rest.payloads) for _, rest in parts[number:])
+                self._stats.add_failed(unqueued)
+                self._raise_if_failed()
+                self._abandon_on_close = True
+                raise SinkError(
+                    f"stopped while Pub/Sub accepted no more events: gave up waiting "
+                    f"{self._stop_grace:g} s for {self.topic_path}, {unqueued} events not queued"
                 )
         self._raise_if_failed()
 
@@ -259,28 +264,29 @@ class PubSubSink:
             while self._credit.messages:
                 left = None if give_up is None else give_up - time.monotonic()
                 if left is not None and left <= 0:
-                    self._flush_timed_out = True
+                    self._abandon_on_close = True
                     raise SinkError(
                         f"Pub/Sub flush timed out after {timeout:g} s with "
                         f"{self._credit.messages} events not yet acknowledged"
                     )
                 self._credit.changed.wait(0.5 if left is None else min(0.5, left))
-        self._flush_timed_out = False
+        self._abandon_on_close = False
         self._raise_if_failed()
 
     def close(self) -> None:
         """Flush, then stop the workers and close the channel. Idempotent.
 
         The flush has no time limit of its own (each request still gives up at the retry
-        deadline), except after a ``flush(timeout)`` that timed out: the caller has then
-        already waited as long as it wanted, so the events still queued or in flight are
-        abandoned at once and counted as failed. Raises SinkError if any event failed.
+        deadline), except after a ``flush(timeout)`` that timed out or a ``write`` that gave
+        up after a stop: the caller has then already waited as long as it wanted, so the
+        events still queued or in flight are abandoned at once and counted as failed.
+        Raises SinkError if any event failed.
         """
         if self._closed:
             return
         self._closed = True
         try:
-            if not self._flush_timed_out:
+            if not self._abandon_on_close:
                 self.flush()
         finally:
             self._stopping.set()
@@ -294,25 +300,72 @@ class PubSubSink:
         self._raise_if_failed()
 
     # -- internals ----------------------------------------------------------------------
-    def _enqueue(
+    def _split(self, batch: EventBatch) -> list[tuple[int, _Chunk]]:
+        """``batch`` as (lane, chunk) pairs of at most one request's worth of messages:
+        by ordering key's lane when ordering, else to the lanes in turn."""
+        step = self.tuning.max_messages_per_request
+        if not self.ordering:
+            return [
+                (
+                    next(self._turn),
+                    self._chunk(
+                        batch.generator_id,
+                        batch.payloads[start : start + step],
+                        batch.event_types[start : start + step],
+                        None,
+                    ),
+                )
+                for start in range(0, len(batch), step)
+            ]
+        keyed: dict[int, list[int]] = {}
+        for index, order_id in enumerate(batch.order_ids):
+            keyed.setdefault(zlib.crc32(order_id.encode()) % len(self._lanes), []).append(index)
+        parts = []
+        for lane, indexes in keyed.items():
+            for start in range(0, len(indexes), step):
+                part = indexes[start : start + step]
+                chunk = self._chunk(
+                    batch.generator_id,
+                    [batch.payloads[i] for i in part],
+                    [batch.event_types[i] for i in part],
+                    [batch.order_ids[i] for i in part],
+                )
+                parts.append((lane, chunk))
+        return parts
+
+    def _chunk(
         self,
-        lane: int,
         generator_id: str,
         payloads: list[bytes],
         event_types: list[str],
         order_ids: list[str] | None,
-    ) -> None:
+    ) -> _Chunk:
         payload_bytes = sum(map(len, payloads))
         extra = MESSAGE_OVERHEAD_BYTES + 80 + len(generator_id)  # attributes are short
         if order_ids is not None:
             extra += max(map(len, order_ids), default=0)
-        self._credit.take(len(payloads), payload_bytes, self._broken)
-        if self._broken.is_set():
-            self._credit.give_back(len(payloads), payload_bytes)
-            self._raise_if_failed()
         request_bytes = payload_bytes + extra * len(payloads)
-        chunk = _Chunk(generator_id, payloads, event_types, order_ids, request_bytes, payload_bytes)
+        return _Chunk(generator_id, payloads, event_types, order_ids, request_bytes, payload_bytes)
+
+    def _enqueue(self, lane: int, chunk: _Chunk) -> bool:
+        """Queue ``chunk`` on ``lane`` once there is room; False if the sink broke or the
+        stop's grace ran out first (nothing queued)."""
+        if not self._credit.take(len(chunk.payloads), chunk.payload_bytes, self._stop_waiting):
+            return False
         self._lanes[lane].put(chunk)
+        return True
+
+    def _stop_waiting(self) -> bool:
+        """True when a write blocked for room should give up: the sink broke, or the run
+        was stopped more than ``stop_grace`` seconds ago."""
+        if self._broken.is_set():
+            return True
+        if self._stop is None or not self._stop.is_set():
+            return False
+        now = time.monotonic()
+        if self._stop_seen is None:
+            self._stop_seen = now
+        return now - self._stop_seen >= self._stop_grace
 
     def _messages(self, chunks: list[_Chunk]) -> list[Any]:
         """The protobuf messages of ``chunks``, attributes and ordering keys set."""
