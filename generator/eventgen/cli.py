@@ -25,6 +25,7 @@ from eventgen.settings import (
     parse_duration,
     parse_size,
     parse_start,
+    port_number,
     positive_int,
     rate_value,
 )
@@ -118,7 +119,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator-id", metavar="ID", help="generator_id stamped on events")
     parser.add_argument(
         "--metrics-port",
-        type=flag_type(non_negative_int),
+        type=flag_type(port_number),
         default=9102,
         metavar="PORT",
         help="serve /metrics and /healthz here (default 9102; 0 disables)",

@@ -23,7 +23,13 @@ from eventgen.metrics import Metrics, MetricsServer
 from eventgen.pacing import Pacer
 from eventgen.runner import StopFlag, Summary, report, run_batch, run_stream, stop_on_signals
 from eventgen.runs import run_token, stream_generator_id
-from eventgen.settings import plan_shard, shard_index, sink_settings, utc_midnight
+from eventgen.settings import (
+    checked_generator_id,
+    plan_shard,
+    shard_index,
+    sink_settings,
+    utc_midnight,
+)
 from eventgen.sinks.factory import build_sink
 
 log = logging.getLogger("eventgen")
@@ -103,7 +109,7 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     now = dt.datetime.now(dt.UTC)
     # Each run (a container restart included) is its own generator; see eventgen.runs.
     run_id = run_token(now) if args.run_id is None else args.run_id
-    generator_id = stream_generator_id(args.generator_id or args.name, run_id)
+    generator_id = stream_generator_id(checked_generator_id(args.generator_id or args.name), run_id)
     # Simulated time starts now and advances at the live rate, so timestamps track wall time.
     start: dt.datetime = args.start or now
     options = generator_options(args, start=start, events_per_second=args.rate or 1.0)
@@ -161,7 +167,7 @@ def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         raise ConfigError("batch needs --events N (or EVENTGEN_EVENTS)")
     plan = plan_shard(args.events, shard_index(args, environ), args.shard_count)
     settings = sink_settings(args)
-    generator_id = args.generator_id or f"{args.name}-shard-{plan.index}"
+    generator_id = checked_generator_id(args.generator_id or f"{args.name}-shard-{plan.index}")
     start: dt.datetime = args.start or utc_midnight()
     # Each shard covers the whole span at its own density; shards interleave in time.
     density = max(plan.events, 1) / args.span

@@ -95,6 +95,28 @@ def exit_code(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    """A TCP port: a whole number from 0 to 65535 (0 where the caller means "off")."""
+    value = non_negative_int(text)
+    if value > 65535:
+        raise ValueError(f"port {text!r} must be from 0 to 65535")
+    return value
+
+
+def checked_generator_id(generator_id: str) -> str:
+    """``generator_id`` if it is usable in file and object names, else ConfigError.
+
+    It names the JSONL parts (``<generator_id>-part-00000.jsonl``), so a ``/`` would put
+    them in another folder (``../x`` outside ``--output``) or fail with a missing folder.
+    """
+    if not generator_id or "/" in generator_id or "\\" in generator_id or "\0" in generator_id:
+        raise ConfigError(
+            f"generator_id {generator_id!r} (--generator-id, else --name) must be non-empty, "
+            "without '/' or '\\': it names the output files"
+        )
+    return generator_id
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1."""
     value = _integer(text)

@@ -37,6 +37,10 @@ from tests.generator.cli_process import run_eventgen, summary
         (["stream"], {"EVENTGEN_SINK": "carrier-pigeon"}, "choose from stdout, jsonl"),
         (["batch", "--events", "5"], {"JOB_COMPLETION_INDEX": "x"}, "JOB_COMPLETION_INDEX"),
         (["stream", "--rate-configmap", "only-name"], {}, "NAMESPACE/NAME"),
+        (["batch", "--events", "5", "--metrics-port", "99999"], {}, "from 0 to 65535"),
+        (["stream", "--metrics-port", "70000"], {}, "from 0 to 65535"),
+        (["batch", "--events", "5", "--output", "out/", "--generator-id", "../x"], {}, "'/'"),
+        (["stream", "--events", "5", "--output", "out/", "--name", "a/b"], {}, "'/'"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(
