@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from eventgen.locales import SUPPORTED_LOCALES
 from eventgen_operator.errors import InvalidSpecError
 from eventgen_operator.hardening import output_path_problem
 
@@ -99,6 +100,16 @@ class EventMix(_Model):
     cancel_rate: float | None = Field(default=None, ge=0, le=1)
     refund_rate: float | None = Field(default=None, ge=0, le=1)
 
+    @field_validator("locale")
+    @classmethod
+    def _supported(cls, locale: str) -> str:
+        # The CRD's pattern admits any locale-shaped text; the generator refuses all but
+        # its own (exit 2), which would leave the pods crash-looping instead of saying why.
+        if locale not in SUPPORTED_LOCALES:
+            supported = ", ".join(sorted(SUPPORTED_LOCALES))
+            raise ValueError(f"unsupported locale {locale!r} (supported: {supported})")
+        return locale
+
 
 class Faults(_Model):
     """Opt-in faults (shares between 0 and 1; lateness in seconds)."""
@@ -107,6 +118,17 @@ class Faults(_Model):
     late_rate: float | None = Field(default=None, ge=0, le=1)
     max_lateness_seconds: int | None = Field(default=None, ge=0, le=604_800)
     malformed_rate: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_fault_per_event(self) -> Faults:
+        # One draw per event picks at most one fault, so the shares cannot exceed 1; the
+        # generator refuses more (exit 2), which would leave the pods crash-looping.
+        rates = (self.duplicate_rate, self.late_rate, self.malformed_rate)
+        if sum(rate or 0.0 for rate in rates) > 1:
+            raise ValueError(
+                "spec.faults: duplicateRate + lateRate + malformedRate must be at most 1"
+            )
+        return self
 
 
 class EnvVar(_Model):

@@ -49,6 +49,10 @@ def problems(raw: dict[str, Any], name: str = "orders") -> list[str]:
             "spec.rate needs more than 1000 replicas at spec.maxRatePerReplica; "
             "raise maxRatePerReplica",
         ),
+        (
+            {"sink": {"type": "stdout"}, "faults": {"duplicateRate": 0.6, "lateRate": 0.6}},
+            "spec.faults: duplicateRate + lateRate + malformedRate must be at most 1",
+        ),
     ],
 )
 def test_cross_field_rules_are_reported_with_the_crd_messages(
@@ -78,6 +82,10 @@ def test_cross_field_messages_match_the_crd_cel_messages() -> None:
         ({"sink": {"type": "kafka"}}, "spec.sink.type:"),
         ({}, "spec.sink:"),
         ({"sink": {"type": "stdout"}, "faults": {"lateRate": 1.5}}, "spec.faults.lateRate:"),
+        (
+            {"sink": {"type": "stdout"}, "events": {"locale": "zh_CN"}},
+            "spec.events.locale: unsupported locale 'zh_CN'",
+        ),
         (
             {"mode": "batch", "sink": {"type": "stdout"}, "batch": {"events": 0}},
             "spec.batch.events:",
