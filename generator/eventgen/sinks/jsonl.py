@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -107,7 +108,10 @@ class JsonlSink(RollingSink):
 
     def _abandon_part(self) -> None:
         # Leave the .tmp where it is: it documents what was in flight, and its name keeps
-        # it out of any reader's way.
-        if self._raw is not None:
-            self._raw.close()
+        # it out of any reader's way. Closing may fail the way the write did (a full
+        # disk); the part is given up either way.
+        for stream in (self._writer, self._raw):
+            if stream is not None:
+                with suppress(OSError, ValueError):
+                    stream.close()
         self._writer = self._raw = None

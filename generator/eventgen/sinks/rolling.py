@@ -99,44 +99,67 @@ class RollingSink(ABC):
         """Drop the open part after an error (it must stay invisible)."""
 
     def write(self, batch: EventBatch) -> None:
-        """Append the batch's events, completing parts whenever a rotation limit is reached."""
+        """Append the batch's events, completing parts whenever a rotation limit is reached.
+
+        On SinkError, the batch's events that did not reach a part count as failed (those
+        in a part count when it completes or is discarded), so nothing goes uncounted.
+        """
         payloads = batch.payloads
         start = 0
-        while start < len(payloads):
-            if not self._open:
-                self._start_part(self._next_index)
-                self._next_index += 1
-                self._open = True
-                self._part_events = self._part_bytes = 0
-                self._part_opened = self._clock()
-            rest = payloads[start:] if start else payloads
-            # Lines joined without the final newline, which is appended separately: that
-            # saves copying the whole chunk once more.
-            data = b"\n".join(rest)
-            take = len(rest)
-            if (
-                self._rotate_bytes is not None
-                and self._part_bytes + len(data) + 1 > self._rotate_bytes
-            ):
-                # Rare (once per part): find how many lines still fit, line by line.
-                take = self._lines_that_fit(rest)
-                if take == 0:
+        try:
+            while start < len(payloads):
+                start += self._append_lines(payloads, start)
+                full = self._rotate_bytes is not None and self._part_bytes >= self._rotate_bytes
+                if self._open and full:
                     self._complete()
-                    continue
-                data = b"\n".join(rest[:take])
+            if (
+                self._open
+                and self._rotate_seconds is not None
+                and self._clock() - self._part_opened >= self._rotate_seconds
+            ):
+                self._complete()
+        except SinkError:
+            self._stats.add_failed(len(payloads) - start)
+            raise
+
+    def _append_lines(self, payloads: list[bytes], start: int) -> int:
+        """Append as many lines of ``payloads[start:]`` as fit the open part (opening one if
+        needed; completing a full one and returning 0 if none fit). Returns lines added."""
+        if not self._open:
+            self._start_part(self._next_index)
+            self._next_index += 1
+            self._open = True
+            self._part_events = self._part_bytes = 0
+            self._part_opened = self._clock()
+        rest = payloads[start:] if start else payloads
+        # Lines joined without the final newline, which is appended separately: that
+        # saves copying the whole chunk once more.
+        data = b"\n".join(rest)
+        take = len(rest)
+        if self._rotate_bytes is not None and self._part_bytes + len(data) + 1 > self._rotate_bytes:
+            # Rare (once per part): find how many lines still fit, line by line.
+            take = self._lines_that_fit(rest)
+            if take == 0:
+                self._complete()
+                return 0
+            data = b"\n".join(rest[:take])
+        try:
             self._append(data)
             self._append(b"\n")
-            self._part_events += take
-            self._part_bytes += len(data) + 1
-            start += take
-            if self._rotate_bytes is not None and self._part_bytes >= self._rotate_bytes:
-                self._complete()
-        if (
-            self._open
-            and self._rotate_seconds is not None
-            and self._clock() - self._part_opened >= self._rotate_seconds
-        ):
-            self._complete()
+        except SinkError:
+            # The part may now end in half an event: it must never be completed (renamed
+            # into place, uploaded) by a later flush or close.
+            self._discard()
+            raise
+        self._part_events += take
+        self._part_bytes += len(data) + 1
+        return take
+
+    def _discard(self) -> None:
+        """Drop the open part unfinished; its events count as failed."""
+        self._open = False
+        self._stats.add_failed(self._part_events)
+        self._abandon_part()
 
     def _lines_that_fit(self, payloads: list[bytes]) -> int:
         assert self._rotate_bytes is not None
