@@ -88,7 +88,9 @@ class RateFileWatcher:
     def poll(self) -> None:
         """Read the file once and report its rate if the contents changed since last time."""
         try:
-            text = self._path.read_text()
+            # Undecodable bytes become U+FFFD, which parse_rate rejects like any typo,
+            # instead of an exception that would end the polling thread.
+            text = self._path.read_bytes().decode("utf-8", errors="replace")
         except OSError as error:
             if self._last_text is not None:
                 log.warning(

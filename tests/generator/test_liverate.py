@@ -157,3 +157,24 @@ def test_configmap_watch_retries_and_reports_each_new_rate() -> None:
     seen: list[float] = []
     watch_configmap_rate(api, "shop", "gen-rate", seen.append, stop, retry_seconds=0.01)
     assert seen == [50.0, 75.0]
+
+
+def test_a_rate_file_that_is_not_text_is_ignored_and_watching_goes_on(tmp_path: Path) -> None:
+    # A binary file (a wrong path, a half-copied file) must not end the polling thread.
+    path = tmp_path / "rate"
+    path.write_bytes(b"\xff\xfe\x00")
+    changed = threading.Event()
+    seen: list[float] = []
+
+    def record(rate: float) -> None:
+        seen.append(rate)
+        changed.set()
+
+    watcher = RateFileWatcher(path, record, interval=0.05)
+    watcher.start()
+    try:
+        path.write_text("7")
+        assert changed.wait(10), "the polling thread stopped at the binary contents"
+    finally:
+        watcher.stop()
+    assert seen == [7.0]
