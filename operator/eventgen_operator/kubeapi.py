@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import urllib3
 from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
 
 from eventgen_operator.errors import KubeApiError
 
@@ -46,6 +48,10 @@ CONFIGMAPS = Kind("api/v1", "configmaps")
 DEPLOYMENTS = Kind("apis/apps/v1", "deployments")
 JOBS = Kind("apis/batch/v1", "jobs")
 EVENTGENERATORS = Kind(f"apis/{GROUP}/{VERSION}", PLURAL)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())[:300]
 
 
 def load_api_client() -> client.ApiClient:
@@ -84,9 +90,20 @@ class KubeApi:
             body=body,
             auth_settings=["BearerToken"],
         )
-        response = self._client.call_api(*serialized, _request_timeout=REQUEST_TIMEOUT)
-        data: bytes = response.read()  # type: ignore[no-untyped-call]
-        payload: Any = json.loads(data) if data else {}
+        try:
+            response = self._client.call_api(*serialized, _request_timeout=REQUEST_TIMEOUT)
+            data: bytes = response.read()  # type: ignore[no-untyped-call]
+        except (urllib3.exceptions.HTTPError, ApiException, OSError) as error:
+            # No HTTP answer at all (refused, reset, timed out, TLS): as transient as a 503,
+            # and the handlers retry only KubeApiError promptly and quietly.
+            raise KubeApiError(0, "Unreachable", f"{method} {path}: {_one_line(error)}") from error
+        try:
+            payload: Any = json.loads(data) if data else {}
+        except ValueError:
+            # A proxy or load balancer in the way can answer with HTML.
+            raise KubeApiError(
+                response.status, "BadResponse", f"not JSON: {data[:200]!r}"
+            ) from None
         if not 200 <= response.status <= 299:
             raise KubeApiError(
                 response.status,
