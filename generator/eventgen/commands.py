@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -113,6 +114,10 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     # Simulated time starts now and advances at the live rate, so timestamps track wall time.
     start: dt.datetime = args.start or now
     options = generator_options(args, start=start, events_per_second=args.rate or 1.0)
+    source = EventStream(options, generator_id)
+    # Simulate the orders already open at the start (about a second at high rates) before
+    # the pacer's schedule begins, so that second is not dropped as a backlog.
+    source.next_batch(0)
     pacer = Pacer(args.rate)
     watchers: list[RateFileWatcher | ConfigMapRateWatcher] = []
 
@@ -126,7 +131,6 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.rate_configmap:
         namespace, name = parse_configmap_ref(args.rate_configmap, environ.get("POD_NAMESPACE"))
         watchers.append(ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate))
-    source = EventStream(options, generator_id)
     stop = StopFlag()
     built = build_sink(
         settings,
@@ -151,6 +155,9 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 max_events=args.events,
                 duration=args.duration,
                 flush_timeout=settings.flush_timeout,
+                # A stream from now keeps its timestamps on the clock; one from a fixed
+                # --start is a replay and must not depend on when it runs.
+                wall_clock=time.time if args.start is None else None,
             )
         finally:
             for watcher in watchers:

@@ -63,6 +63,8 @@ class EventStream:
         self._events_per_second = options.events_per_second
         self._start = int(options.start.timestamp()) * MICROS + options.start.microsecond
         self._clock = self._start  # placement time (µs) of the latest order
+        self._emitted_until = self._start  # simulated time (µs) of the latest emitted event
+        self._time_shift = 0  # µs added to every event time from here on (never decreases)
         self._next_order = 0
         self._sequence = 0
         self._warmed_up = False
@@ -84,6 +86,19 @@ class EventStream:
         return self._sequence
 
     @property
+    def simulated_time(self) -> float:
+        """Event time (Unix seconds) the output has reached: the time of the latest emitted
+        event before any injected lateness; the start until something is emitted."""
+        return (self._emitted_until + self._time_shift) / MICROS
+
+    def shift_event_time(self, seconds: float) -> None:
+        """Stamp every event from now on ``seconds`` later. Only forward, so the steps of
+        an order keep their order; a stream uses it to catch up with the wall clock."""
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"seconds must be a finite number >= 0, got {seconds}")
+        self._time_shift += round(seconds * MICROS)
+
+    @property
     def open_events(self) -> int:
         """Events simulated but not yet emitted (memory: 16 bytes each)."""
         return len(self._queue)
@@ -100,8 +115,10 @@ class EventStream:
             self._place_orders(min(max(wanted, MIN_ORDERS_PER_STEP), MAX_ORDERS_PER_STEP))
             self._queue.release(self._clock)
         keys, tags = self._queue.pop(count)
+        if len(keys):
+            self._emitted_until = int(keys[-1])
         orders, kinds = split_tags(tags)
-        times = keys - self._faults.delay_micros(orders, kinds)
+        times = keys - self._faults.delay_micros(orders, kinds) + self._time_shift
         first = self._sequence
         encoded = self._encoder.encode(orders, kinds, times, first)
         self._sequence += len(encoded.payloads)

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -23,6 +23,7 @@ from eventgen.errors import SinkError
 from eventgen.metrics import Metrics
 from eventgen.pacing import Pacer
 from eventgen.sinks.base import Sink
+from eventgen.timekeeping import keep_on_clock
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -34,6 +35,11 @@ class BatchSource(Protocol):
     """What the loops need from ``eventgen.generation.EventStream``."""
 
     events_per_second: float
+
+    @property
+    def simulated_time(self) -> float: ...
+
+    def shift_event_time(self, seconds: float) -> None: ...
 
     def next_batch(self, count: int) -> EventBatch: ...
 
@@ -170,11 +176,15 @@ def run_stream(
     max_events: int | None = None,
     duration: float | None = None,
     flush_timeout: float = 30.0,
+    wall_clock: Callable[[], float] | None = None,
 ) -> Summary:
     """Generate at the pacer's (live) rate until ``max_events``, ``duration`` seconds or a stop.
 
-    The source's ``events_per_second`` follows the target rate, so simulated event time
-    advances like wall time; while paused (rate 0) nothing is generated.
+    The source's ``events_per_second`` follows the target rate. With ``wall_clock`` (Unix
+    seconds), it is also steered by how far event time has drifted from that clock, so
+    timestamps track wall time across rate changes (see eventgen.timekeeping); without it
+    (a replay from a fixed start) event time depends only on the rate. While paused
+    (rate 0) nothing is generated.
     """
     loop = Loop("stream", sink, location, metrics)
     deadline = loop.started + duration if duration is not None else None
@@ -198,6 +208,8 @@ def run_stream(
                 continue
             if max_events is not None:
                 count = min(count, max_events - loop.generated)
+            if wall_clock is not None and rate > 0:
+                keep_on_clock(source, rate, wall_clock())
             loop.emit(source, count)
     except SinkError as failure:
         error = failure

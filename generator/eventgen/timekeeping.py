@@ -1,0 +1,57 @@
+"""Keep a stream's event time on the wall clock.
+
+The pacer decides how many events go out per second; the generator decides how much
+simulated time those events span. The two agree only in a steady state: after a rate
+change, orders placed at the old rate still produce their later steps (shipments,
+deliveries) at the old density, so event time would run ahead of the wall clock after a
+rise and fall behind after a drop (and it starts a little behind, after the generator
+simulates the orders already open). Two corrections, one per direction:
+- behind the clock: shift the time of the events to come forward by the lag. Only ever
+  forward, so the steps of every order stay in order; the delays spanning the shift
+  stretch by it.
+- ahead of the clock: event time cannot move back without reordering an order's steps, so
+  the density of new orders is raised instead (more orders per simulated second: event
+  time slows down) until the clock catches up. The shop's order volume bends a little for
+  a few seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+# Lag (seconds) tolerated before the events to come are shifted forward.
+LAG_TOLERANCE_SECONDS = 0.1
+# Seconds ahead of the clock that double the density of new orders.
+DRIFT_DOUBLING_SECONDS = 0.25
+# The density never moves further than this factor above the target rate, so a large
+# lead is worked off smoothly rather than by a burst of orders.
+MAX_STEERING_FACTOR = 16.0
+
+
+class ClockedSource(Protocol):
+    """What keeping time needs from ``eventgen.generation.EventStream``."""
+
+    events_per_second: float
+
+    @property
+    def simulated_time(self) -> float: ...
+
+    def shift_event_time(self, seconds: float) -> None: ...
+
+
+def steered_density(rate: float, lead_seconds: float) -> float:
+    """Events per simulated second for new orders, given the target ``rate`` (events/s)
+    and how far event time is ahead of the wall clock (``lead_seconds``; 0 when behind)."""
+    doublings = min(max(lead_seconds, 0.0) / DRIFT_DOUBLING_SECONDS, math.log2(MAX_STEERING_FACTOR))
+    factor: float = 2.0**doublings
+    return rate * factor
+
+
+def keep_on_clock(source: ClockedSource, rate: float, now: float) -> None:
+    """Correct ``source`` before its next batch so event time stays at ``now`` (Unix s)."""
+    drift = source.simulated_time - now
+    if drift < -LAG_TOLERANCE_SECONDS:
+        source.shift_event_time(-drift)
+        drift = 0.0
+    source.events_per_second = steered_density(rate, drift)

@@ -1,0 +1,144 @@
+"""A stream's timestamps stay on the wall clock, across rate rises and drops."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import orjson
+import pytest
+
+from eventgen.batches import EventBatch
+from eventgen.generation import EventStream
+from eventgen.metrics import Metrics
+from eventgen.options import GeneratorOptions
+from eventgen.pacing import Pacer
+from eventgen.runner import StopFlag, run_stream
+from eventgen.sinks.base import DeliveryStats
+from eventgen.timekeeping import (
+    LAG_TOLERANCE_SECONDS,
+    MAX_STEERING_FACTOR,
+    keep_on_clock,
+    steered_density,
+)
+
+
+class FakeSource:
+    """A source whose event time the test sets directly."""
+
+    def __init__(self, simulated_time: float) -> None:
+        self.events_per_second = 1.0
+        self.time = simulated_time
+        self.shifted = 0.0
+
+    @property
+    def simulated_time(self) -> float:
+        return self.time + self.shifted
+
+    def shift_event_time(self, seconds: float) -> None:
+        self.shifted += seconds
+
+
+def test_behind_the_clock_the_events_to_come_are_shifted_forward_by_the_lag() -> None:
+    source = FakeSource(simulated_time=1000.0)
+    keep_on_clock(source, rate=500, now=1003.5)
+    assert source.shifted == pytest.approx(3.5)
+    assert source.events_per_second == 500
+
+
+def test_ahead_of_the_clock_new_orders_get_denser_and_time_never_moves_back() -> None:
+    source = FakeSource(simulated_time=1000.2)
+    keep_on_clock(source, rate=500, now=1000.0)
+    assert source.shifted == 0
+    assert source.events_per_second > 500
+    further = FakeSource(simulated_time=1000.4)
+    keep_on_clock(further, rate=500, now=1000.0)
+    assert further.events_per_second > source.events_per_second
+
+
+def test_on_the_clock_nothing_changes() -> None:
+    source = FakeSource(simulated_time=1000.0)
+    keep_on_clock(source, rate=500, now=1000.0 + LAG_TOLERANCE_SECONDS / 2)
+    assert source.shifted == 0
+    assert source.events_per_second == 500
+
+
+def test_the_steering_is_bounded() -> None:
+    assert steered_density(100, lead_seconds=3600) == pytest.approx(100 * MAX_STEERING_FACTOR)
+    assert steered_density(100, lead_seconds=-3600) == 100
+
+
+def test_shifting_event_time_moves_timestamps_and_keeps_sequences() -> None:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    options = GeneratorOptions(seed=3, start=start, events_per_second=100)
+    plain, shifted = EventStream(options, "g"), EventStream(options, "g")
+    first = [orjson.loads(p) for p in plain.next_batch(200).payloads]
+    shifted.shift_event_time(60.0)
+    second = [orjson.loads(p) for p in shifted.next_batch(200).payloads]
+    for a, b in zip(first, second, strict=True):
+        moved = dt.datetime.fromisoformat(b["event_timestamp"]) - dt.datetime.fromisoformat(
+            a["event_timestamp"]
+        )
+        assert moved == dt.timedelta(seconds=60)
+        assert (a["event_id"], a["sequence"]) == (b["event_id"], b["sequence"])
+    assert shifted.simulated_time == pytest.approx(plain.simulated_time + 60)
+    with pytest.raises(ValueError, match=">= 0"):
+        shifted.shift_event_time(-1.0)
+
+
+class LagSink:
+    """Records, per write, the wall time and the event timestamps it carried."""
+
+    def __init__(self) -> None:
+        self.stats = DeliveryStats()
+        self.lags: list[tuple[float, float]] = []  # (seconds since start, lag in seconds)
+        self.started = time.time()
+        self.orders: dict[str, float] = {}
+        self.out_of_order = 0
+
+    def write(self, batch: EventBatch) -> None:
+        now = time.time()
+        for payload in batch.payloads:
+            event = orjson.loads(payload)
+            stamp = dt.datetime.fromisoformat(event["event_timestamp"]).timestamp()
+            self.lags.append((now - self.started, now - stamp))
+            previous = self.orders.get(event["order_id"])
+            if previous is not None and stamp < previous:
+                self.out_of_order += 1
+            self.orders[event["order_id"]] = stamp
+        self.stats.add_delivered(len(batch), len(batch.jsonl()))
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_timestamps_track_the_wall_clock_through_a_rise_and_a_drop() -> None:
+    # Before this was kept, a rise 200 -> 2,000/s put timestamps ~10 s in the future
+    # within 14 s, and a drop left them falling behind.
+    options = GeneratorOptions(seed=11, start=dt.datetime.now(dt.UTC), events_per_second=200)
+    source = EventStream(options, "clocked")
+    source.next_batch(0)  # the open orders are simulated before pacing starts, as the CLI does
+    pacer, sink, stop = Pacer(200), LagSink(), StopFlag()
+
+    def ramp() -> None:
+        for delay, rate in ((3, 2_000.0), (5, 50.0), (5, None)):
+            time.sleep(delay)
+            if rate is None:
+                stop.event.set()
+            else:
+                pacer.set_rate(rate)
+
+    threading.Thread(target=ramp, daemon=True).start()
+    run_stream(
+        source, sink, pacer, location="memory", metrics=Metrics(), stop=stop, wall_clock=time.time
+    )
+    settled = [lag for at, lag in sink.lags if at > 0.5]
+    assert len(settled) > 10_000
+    worst = max(settled, key=abs)
+    assert abs(worst) < 1.0, f"an event stamped {worst:+.2f} s away from when it was sent"
+    assert sink.out_of_order == 0, "an order's steps must stay in order"
