@@ -9,7 +9,6 @@ command code, so what the demo shows is what the CLI does.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +34,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     batch_dir, stream_dir = args.out / "batch", args.out / "stream"
     # Stream part names carry their start time; drop the previous demo's so the folder
     # shows this run only (batch parts have fixed names and are simply replaced).
-    for old in stream_dir.glob("demo-stream-*-part-*.jsonl"):
+    for old in stream_dir.glob("demo-stream.*-part-*.jsonl"):
         old.unlink()
     common = ["--metrics-port", "0", "--seed", str(args.seed), "--log-level", "warning"]
 
@@ -64,9 +63,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"  {path}  ({lines:,} events, {path.stat().st_size:,} bytes)", file=sys.stderr)
     if files:
         with files[0].open("rb") as first:
-            event = json.loads(first.readline())
-        print("\na sample event:", file=sys.stderr)
-        print(json.dumps(event, indent=2), file=sys.stderr)
+            # As written, byte for byte: re-serialising would turn 0.00 into 0.0.
+            line = first.readline().decode().rstrip("\n")
+        print("\na sample event (one JSON object per line):", file=sys.stderr)
+        print(line, file=sys.stderr)
     return 0
 
 

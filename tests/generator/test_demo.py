@@ -27,4 +27,18 @@ def test_demo_writes_a_batch_and_a_stream_and_shows_an_event(tmp_path: Path) -> 
     assert "generated=100000 delivered=100000 failed=0" in result.stderr
     assert "generated=10000 delivered=10000 failed=0" in result.stderr
     assert str(batch) in result.stderr and str(stream) in result.stderr
-    assert '"event_type":' in result.stderr.split("a sample event:", 1)[1]
+    sample = result.stderr.split("a sample event (one JSON object per line):", 1)[1].strip()
+    assert sample == batch.open().readline().rstrip("\n"), "the sample is shown as written"
+
+
+def test_a_second_demo_run_replaces_the_first_runs_stream_file(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-m", "eventgen.demo", "--out", str(tmp_path / "out")],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "out" / "stream").iterdir())) == 1
