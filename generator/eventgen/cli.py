@@ -109,7 +109,7 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
         type=flag_type(parse_duration),
         default=30.0,
         metavar="DURATION",
-        help="longest wait for delivery at shutdown (default 30s)",
+        help="longest wait for delivery at shutdown (default 30s; a batch waits at least 300s)",
     )
 
 
