@@ -191,3 +191,38 @@ def test_sigterm_while_a_write_waits_for_a_silent_server_gives_up_after_the_flus
     generated, delivered, failed = (int(report[k]) for k in ("generated", "delivered", "failed"))
     assert failed > 0
     assert delivered + failed == generated
+
+
+def test_a_permanent_error_while_other_requests_retry_ends_the_run_promptly(
+    pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
+) -> None:
+    # Every lane is retrying UNAVAILABLE when one retry is answered PERMISSION_DENIED: the
+    # sink has failed, and the other lanes must give up their retries at once instead of
+    # holding the exit for the 600 s retry deadline.
+    process = subprocess.Popen(
+        stream_command(pubsub_topic.topic, "--rate", "4000", "--events", "1000000"),
+        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: pubsub_server.stats()["published"] >= 2000, 60, "2000 events published")
+        pubsub_server.fail_unavailable(600)
+        pubsub_server.deny_call(8)
+        wait_for(lambda: pubsub_server.stats()["denied_calls"] > 0, 30, "a denied publish")
+        # A behaviour bound far below the retry deadline, not a benchmark.
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 1, stderr
+    errors = [line for line in stderr.decode().splitlines() if line.startswith("eventgen: error")]
+    assert len(errors) == 1 and "permission denied" in errors[0], stderr
+    assert pubsub_server.stats()["refused_calls"] >= 4, "other lanes were not retrying"
+    report = summary(stderr)
+    generated, delivered, failed = (int(report[k]) for k in ("generated", "delivered", "failed"))
+    assert failed > 0
+    assert delivered + failed == generated
+    pubsub_server.clear_faults()
+    assert len(drain(pubsub_topic.subscription_path, delivered)) == delivered

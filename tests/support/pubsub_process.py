@@ -54,6 +54,10 @@ class PubSubProcess:
         """Hold every call unanswered for the next ``seconds`` seconds."""
         self._send({"stall": seconds})
 
+    def deny_call(self, number: int) -> None:
+        """Answer the ``number``-th call from now (1 is the next) with PERMISSION_DENIED."""
+        self._send({"deny": number})
+
     def clear_faults(self) -> None:
         """End any fault window now."""
         self._send({"clear": True})

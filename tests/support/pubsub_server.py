@@ -11,8 +11,10 @@ exactly-once delivery, filters, retention limits.
 Faults, for tests: :meth:`PubSubServer.fail_unavailable` answers every call with UNAVAILABLE
 for a period; :meth:`PubSubServer.stall` holds every call unanswered for a period, and a
 call whose client gave up meanwhile is then dropped without effect (a request lost on the
-way). From another process the same knobs are a JSON control method on the same port,
-``/pubsublocal.Control/Fault`` (see ``pubsub_process.py``).
+way); :meth:`PubSubServer.deny_call` answers one coming call with PERMISSION_DENIED (a
+permanent error while other calls may still be refused as transient). From another process
+the same knobs are a JSON control method on the same port, ``/pubsublocal.Control/Fault``
+(see ``pubsub_process.py``).
 
 Run on its own: ``python -m tests.support.pubsub_server --port N`` prints
 ``listening on 127.0.0.1:PORT`` (port 0 picks a free one) and serves until SIGTERM/SIGINT.
@@ -47,8 +49,10 @@ class Faults:
         self._stopping = stopping
         self._unavailable_until = 0.0
         self._stall_until = 0.0
+        self._calls_until_denial = 0  # 0: no denial pending
         self.refused_calls = 0
         self.stalled_calls = 0
+        self.denied_calls = 0
 
     def fail_unavailable(self, seconds: float) -> None:
         with self._lock:
@@ -58,9 +62,15 @@ class Faults:
         with self._lock:
             self._stall_until = time.monotonic() + seconds
 
+    def deny_call(self, number: int) -> None:
+        """Answer the ``number``-th call from now (1 is the next) with PERMISSION_DENIED."""
+        with self._lock:
+            self._calls_until_denial = number
+
     def clear(self) -> None:
         with self._lock:
             self._unavailable_until = self._stall_until = 0.0
+            self._calls_until_denial = 0
             self._lock.notify_all()
 
     def admit(self, context: grpc.ServicerContext) -> bool:
@@ -70,7 +80,14 @@ class Faults:
         must then drop the request without acting on it.
         """
         with self._lock:
-            if time.monotonic() < self._unavailable_until:
+            denied = False
+            if self._calls_until_denial:
+                self._calls_until_denial -= 1
+                denied = self._calls_until_denial == 0
+            if denied:
+                self.denied_calls += 1
+                refused = False
+            elif time.monotonic() < self._unavailable_until:
                 self.refused_calls += 1
                 refused = True
             else:
@@ -79,6 +96,8 @@ class Faults:
                     self.stalled_calls += 1
                 while time.monotonic() < self._stall_until and not self._stopping.is_set():
                     self._lock.wait(min(0.2, self._stall_until - time.monotonic()))
+        if denied:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "local server: injected denial")
         if refused:
             context.abort(grpc.StatusCode.UNAVAILABLE, "local server: injected UNAVAILABLE fault")
         return bool(context.is_active()) and not self._stopping.is_set()
@@ -173,7 +192,8 @@ class _Service:
             self.broker.modify_ack_deadline(name, [ack_id], seconds)
 
     def control(self, request: bytes, context: grpc.ServicerContext) -> bytes:
-        """JSON in, stats JSON out: ``{"unavailable": s}``, ``{"stall": s}``, ``{"clear": 1}``."""
+        """JSON in, stats JSON out: ``{"unavailable": s}``, ``{"stall": s}``, ``{"deny": n}``,
+        ``{"clear": 1}``."""
         command = json.loads(request or b"{}")
         if command.get("clear"):
             self.faults.clear()
@@ -181,6 +201,8 @@ class _Service:
             self.faults.fail_unavailable(float(command["unavailable"]))
         if "stall" in command:
             self.faults.stall(float(command["stall"]))
+        if "deny" in command:
+            self.faults.deny_call(int(command["deny"]))
         return json.dumps(self.stats()).encode()
 
     def stats(self) -> dict[str, int]:
@@ -188,6 +210,7 @@ class _Service:
             "published": self.broker.published,
             "refused_calls": self.faults.refused_calls,
             "stalled_calls": self.faults.stalled_calls,
+            "denied_calls": self.faults.denied_calls,
         }
 
 
@@ -307,12 +330,17 @@ class PubSubServer:
         """Hold every call unanswered for the next ``seconds`` seconds."""
         self.faults.stall(seconds)
 
+    def deny_call(self, number: int) -> None:
+        """Answer the ``number``-th call from now (1 is the next) with PERMISSION_DENIED."""
+        self.faults.deny_call(number)
+
     def clear_faults(self) -> None:
         """End any fault window now (stalled calls proceed)."""
         self.faults.clear()
 
     def stats(self) -> dict[str, int]:
-        """Counts: ``published`` messages, ``refused_calls`` and ``stalled_calls`` by faults."""
+        """Counts: ``published`` messages; ``refused_calls``, ``stalled_calls`` and
+        ``denied_calls`` by faults."""
         return self._service.stats()
 
     def __enter__(self) -> PubSubServer:

@@ -17,8 +17,10 @@ How it is built, and why:
   of publication, which is what Pub/Sub's ordering keys require of a publisher. Without
   ordering, writes go to the lanes in turn.
 - Errors: transient ones are retried (see ``pubsub_requests``); a permanent one (missing
-  topic, permission denied, retries exhausted) fails the sink: the events still queued are
-  counted as failed and every later ``write``/``flush`` raises :class:`SinkError`.
+  topic, permission denied, retries exhausted) fails the sink: the requests other lanes are
+  still retrying are given up at once, the events still queued or in flight are counted as
+  failed, every later ``write``/``flush`` raises :class:`SinkError`, and ``close`` does not
+  wait for anything.
 - Stopping: a ``write`` blocked on a server that accepts nothing would otherwise wait out
   the 600 s retry deadline. Once the run's ``stop`` event is set, it waits at most
   ``stop_grace`` seconds more for room, then counts the events it could not queue as
@@ -213,6 +215,8 @@ class PubSubSink:
         policy = RetryPolicy(
             timeout=self.tuning.request_timeout, deadline=self.tuning.retry_deadline
         )
+        # Set on close or on the first permanent failure: retrying requests give up then,
+        # since nothing they deliver could make the run succeed any more.
         self._stopping = threading.Event()
         self._sender = RequestSender(self.topic_path, policy, self._stopping)
         self._lanes = [_Lane(self, n) for n in range(self.tuning.max_in_flight_requests)]
@@ -234,10 +238,12 @@ class PubSubSink:
     def write(self, batch: EventBatch) -> None:
         """Queue every event of ``batch`` for publishing; blocks while the sink is full.
 
-        Raises SinkError once the sink has failed (this batch is then not accepted).
+        Raises SinkError once the sink has failed; the events of this batch that were not
+        queued are then counted as failed (the contract: none uncounted).
         """
-        self._raise_if_failed()
-        if self._closed:
+        if self._broken.is_set() or self._closed:
+            self._stats.add_failed(len(batch))
+            self._raise_if_failed()
             raise SinkError("Pub/Sub sink is closed")
         parts = self._split(batch)
         for number, (lane, chunk) in enumerate(parts):
@@ -261,7 +267,7 @@ class PubSubSink:
         """
         give_up = None if timeout is None else time.monotonic() + timeout
         with self._credit.changed:
-            while self._credit.messages:
+            while self._credit.messages and not self._broken.is_set():
                 left = None if give_up is None else give_up - time.monotonic()
                 if left is not None and left <= 0:
                     self._abandon_on_close = True
@@ -270,23 +276,24 @@ class PubSubSink:
                         f"{self._credit.messages} events not yet acknowledged"
                     )
                 self._credit.changed.wait(0.5 if left is None else min(0.5, left))
-        self._abandon_on_close = False
         self._raise_if_failed()
+        self._abandon_on_close = False
 
     def close(self) -> None:
         """Flush, then stop the workers and close the channel. Idempotent.
 
         The flush has no time limit of its own (each request still gives up at the retry
-        deadline), except after a ``flush(timeout)`` that timed out or a ``write`` that gave
-        up after a stop: the caller has then already waited as long as it wanted, so the
-        events still queued or in flight are abandoned at once and counted as failed.
+        deadline), except after a ``flush(timeout)`` that timed out, a ``write`` that gave
+        up after a stop, or a permanent failure: the caller has then already waited as long
+        as it wanted or nothing more can succeed, so the events still queued or in flight
+        are abandoned at once and counted as failed.
         Raises SinkError if any event failed.
         """
         if self._closed:
             return
         self._closed = True
         try:
-            if not self._abandon_on_close:
+            if not (self._abandon_on_close or self._broken.is_set()):
                 self.flush()
         finally:
             self._stopping.set()
@@ -417,6 +424,7 @@ class PubSubSink:
                     + " ".join(str(error).split())
                 )
             self._broken.set()
+            self._stopping.set()
             self._stats.add_failed(count)
         else:
             self._stats.add_delivered(count, payload_bytes)

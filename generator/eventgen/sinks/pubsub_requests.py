@@ -61,6 +61,7 @@ class RequestSender:
     """
 
     def __init__(self, topic_path: str, policy: RetryPolicy, stopping: threading.Event) -> None:
+        """``stopping``: once set, a request waiting to retry gives up (PublishFailed)."""
         self.topic_path = topic_path
         self._policy = policy
         self._stopping = stopping
@@ -92,7 +93,7 @@ class RequestSender:
             # Jitter spreads the retries of the requests in flight, so a recovering server
             # is not hit by all of them at the same instant.
             if self._stopping.wait(backoff * random.uniform(0.5, 1.0)):
-                raise PublishFailed(f"publishing to {self.topic_path} was abandoned on close")
+                raise PublishFailed(f"publishing to {self.topic_path} was abandoned")
             backoff = min(backoff * 2, self._policy.maximum)
 
     def close(self) -> None:
