@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ RATE_KEY = "ratePerReplica"
 """The ConfigMap data key holding the rate in events per second for each replica."""
 
 RateCallback = Callable[[float], None]
+
+QUICK_END_FIRST_PAUSE = 0.1
+"""Seconds waited after the first watch in a row that ended quickly (then doubling)."""
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +126,17 @@ def watch_configmap_rate(
     *,
     watch_seconds: int = 60,
     retry_seconds: float = 2.0,
+    quick_watch_seconds: float = 1.0,
 ) -> None:
     """Follow one ConfigMap's rate through the Kubernetes API until ``stop`` is set.
 
     ``api`` is a ``kubernetes.client.CoreV1Api`` (the unit seam). Lists the ConfigMap, then
     watches from the listed resourceVersion; on any error (expired version, dropped
     connection, API server restart) waits ``retry_seconds`` and lists again, so no change is
-    missed for longer than one retry.
+    missed for longer than one retry. A watch that ends without error sooner than
+    ``quick_watch_seconds`` (a server or proxy closing watches at once) is followed by a
+    pause of 0.1 s doubling up to ``retry_seconds``, reset by a watch that lasted, so such
+    a server is not hammered with lists. All times in seconds.
     """
     watch: Any = importlib.import_module("kubernetes.watch")
     selector = f"metadata.name={name}"
@@ -145,8 +153,10 @@ def watch_configmap_rate(
             last = rate
             on_rate(rate)
 
+    pause = QUICK_END_FIRST_PAUSE
     while not stop.is_set():
         watcher = watch.Watch()
+        began = time.monotonic()
         try:
             listing = api.list_namespaced_config_map(namespace, field_selector=selector)
             for item in listing.items:
@@ -167,6 +177,11 @@ def watch_configmap_rate(
                     apply(event["object"])
                 elif event["type"] == "ERROR":
                     break  # typically 410 Gone: the resourceVersion expired; list again
+            if time.monotonic() - began < quick_watch_seconds:
+                stop.wait(pause)
+                pause = min(pause * 2, retry_seconds)
+            else:
+                pause = QUICK_END_FIRST_PAUSE
         except Exception as error:  # any API trouble means: wait, list again, re-watch
             log.warning("watching ConfigMap %s/%s failed (%s); retrying", namespace, name, error)
             stop.wait(retry_seconds)

@@ -178,3 +178,53 @@ def test_a_rate_file_that_is_not_text_is_ignored_and_watching_goes_on(tmp_path: 
     finally:
         watcher.stop()
     assert seen == [7.0]
+
+
+class _EmptyWatchResponse:
+    """What the client returns for a watch request that the server ends with no events."""
+
+    status = 200
+
+    def stream(self, amt: int | None = None, decode_content: bool = False) -> Any:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+    def release_conn(self) -> None:
+        pass
+
+
+class ImpatientApi:
+    """A CoreV1Api stand-in whose server ends every watch at once, without an error."""
+
+    def __init__(self) -> None:
+        self.lists = 0
+
+    def list_namespaced_config_map(self, namespace: str, **kwargs: Any) -> Any:
+        """:return: V1ConfigMapList"""
+        if kwargs.get("watch"):
+            return _EmptyWatchResponse()
+        self.lists += 1
+        return client.V1ConfigMapList(
+            items=[configmap({"ratePerReplica": "40"})],
+            metadata=client.V1ListMeta(resource_version="5"),
+        )
+
+
+def test_watches_that_end_at_once_do_not_make_the_watcher_spin() -> None:
+    api = ImpatientApi()
+    stop = threading.Event()
+    seen: list[float] = []
+    thread = threading.Thread(
+        target=watch_configmap_rate, args=(api, "shop", "gen-rate", seen.append, stop)
+    )
+    thread.start()
+    # Watching for about a second against a server that closes every watch at once: a
+    # watcher without backoff lists thousands of times; with it, a handful.
+    stop.wait(1.0)
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive(), "the watcher did not stop"
+    assert seen == [40.0]
+    assert 1 < api.lists <= 10, f"listed {api.lists} times in about a second"
