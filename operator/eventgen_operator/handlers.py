@@ -107,13 +107,6 @@ def resync(
         logger.warning("resync failed: %s", error)
 
 
-@kopf.on.event(GROUP, VERSION, PLURAL)
-def generator_event(type: str, namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
-    """Forget the per-generator lock once an EventGenerator is gone."""
-    if type == "DELETED":
-        memo["reconciler"].forget(namespace, name)
-
-
 def _child_changed(type: str, body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
     if not type:
         return  # the initial listing: the resume handlers already reconcile every generator

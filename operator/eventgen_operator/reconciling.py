@@ -5,13 +5,13 @@ edited EventGenerator, and a child that was edited or deleted by hand. Each call
 children, creates missing ones, patches drifted ones (only when they differ, so an
 unchanged generator costs reads only) and writes the status when it changed. Calls for
 the same EventGenerator are serialized by a lock, because kopf runs the generator's own
-handlers and its children's handlers concurrently.
+handlers and its children's handlers concurrently; the lock registry (eventgen_operator.
+keyed_locks) keeps only the locks in use, so it needs no clean-up on deletion.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from eventgen_operator.children import (
 from eventgen_operator.comparing import covers
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.errors import InvalidSpecError, KubeApiError, OperatorError
+from eventgen_operator.keyed_locks import KeyedLocks
 from eventgen_operator.kubeapi import (
     CONFIGMAPS,
     DEPLOYMENTS,
@@ -86,22 +87,12 @@ class Reconciler:
         self._config = config
         self._notify = notify or (lambda body, reason, message, warning: None)
         self._clock = clock
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._locks = KeyedLocks()
 
     @property
     def api(self) -> KubeApi:
         """The API client the reconciler uses (handlers read owners through it)."""
         return self._api
-
-    def _lock(self, namespace: str, name: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault((namespace, name), threading.Lock())
-
-    def forget(self, namespace: str, name: str) -> None:
-        """Drop the lock of a deleted EventGenerator (keeps memory flat over churn)."""
-        with self._locks_guard:
-            self._locks.pop((namespace, name), None)
 
     def reconcile(
         self, namespace: str, name: str, notify: Notifier | None = None
@@ -114,12 +105,10 @@ class Reconciler:
         ChildBusyError when a child's name is held by a foreign object, and KubeApiError
         on API failures.
         """
-        with self._lock(namespace, name):
+        with self._locks.holding((namespace, name)):
             body = self._api.get(EVENTGENERATORS, namespace, name)
             if body is not None and not body["metadata"].get("deletionTimestamp"):
                 return self._reconcile_locked(body, notify or self._notify)
-        # Gone: its children's deletion events must not leave a lock behind for it.
-        self.forget(namespace, name)
         return None
 
     def _reconcile_locked(self, body: Mapping[str, Any], post: Notifier) -> Outcome:
