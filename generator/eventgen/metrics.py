@@ -48,9 +48,12 @@ class Metrics:
 
     ``generated``: events produced. ``write_seconds`` / ``flush_seconds``: latency of
     ``sink.write`` and ``sink.flush`` in seconds. ``target_rate``: the current target in
-    events per second (streaming). Health: :meth:`beat` marks the loop alive, and
-    :meth:`set_failed` marks the sink failed. A loop that has not beaten for
-    ``stale_after`` seconds (stuck in a sink that never returns) counts as not alive.
+    events per second (streaming). ``schedule_dropped_seconds``: seconds of the pacing
+    schedule skipped because the sink could not keep up (streaming; events that were
+    never generated, so a non-zero rate means the target rate was not met). Health:
+    :meth:`beat` marks the loop alive, and :meth:`set_failed` marks the sink failed. A loop
+    that has not beaten for ``stale_after`` seconds (stuck in a sink that never returns)
+    counts as not alive.
     """
 
     def __init__(
@@ -78,6 +81,12 @@ class Metrics:
         self.target_rate = Gauge(
             "eventgen_target_rate_events_per_second",
             "Current target rate (events/s); 0 means paused.",
+            registry=self.registry,
+        )
+        self.schedule_dropped_seconds = Counter(
+            "eventgen_schedule_dropped_seconds",
+            "Seconds of the rate schedule skipped because the sink could not keep up "
+            "(events never generated).",
             registry=self.registry,
         )
         self.sink_stats: DeliveryStats | None = None

@@ -190,6 +190,7 @@ def run_stream(
     deadline = loop.started + duration if duration is not None else None
     error: SinkError | None = None
     applied_rate = -1.0
+    dropped_seen = pacer.dropped_seconds
     try:
         while not stop.is_set():
             metrics.beat()
@@ -204,6 +205,9 @@ def run_stream(
                 if rate > 0:
                     source.events_per_second = rate
             count = pacer.acquire()
+            if pacer.dropped_seconds != dropped_seen:
+                metrics.schedule_dropped_seconds.inc(pacer.dropped_seconds - dropped_seen)
+                dropped_seen = pacer.dropped_seconds
             if count == 0:
                 continue
             if max_events is not None:

@@ -1,0 +1,90 @@
+"""``eventgen_schedule_dropped_seconds_total``: schedule a slow sink made the stream skip."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prometheus_client import generate_latest
+
+from eventgen.batches import EventBatch
+from eventgen.generation import EventStream
+from eventgen.metrics import Metrics
+from eventgen.options import GeneratorOptions
+from eventgen.pacing import Pacer
+from eventgen.runner import StopFlag, run_stream
+from eventgen.sinks.base import DeliveryStats
+
+RATE = 200.0
+
+
+class SimulatedClock:
+    """A monotonic clock that moves only when someone sleeps or a write takes time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class StallingSink:
+    """Delivers at once, except that write number ``stall_at`` takes ``stall`` seconds."""
+
+    def __init__(self, clock: SimulatedClock, stall_at: int, stall: float) -> None:
+        self.stats = DeliveryStats()
+        self._clock = clock
+        self._stall_at = stall_at
+        self._stall = stall
+        self.writes = 0
+
+    def write(self, batch: EventBatch) -> None:
+        self.writes += 1
+        if self.writes == self._stall_at:
+            self._clock.now += self._stall
+        self.stats.add_delivered(len(batch), len(batch.jsonl()))
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def exposed(metrics: Metrics, name: str) -> float:
+    for line in generate_latest(metrics.registry).decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not exposed")
+
+
+def stream_with_stall(stall: float) -> tuple[Metrics, Pacer]:
+    clock = SimulatedClock()
+    pacer = Pacer(RATE, clock=clock, sleep=clock.sleep)
+    options = GeneratorOptions(start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), events_per_second=RATE)
+    metrics = Metrics()
+    run_stream(
+        EventStream(options, "dropped-check"),
+        StallingSink(clock, stall_at=5, stall=stall),
+        pacer,
+        location="memory",
+        metrics=metrics,
+        stop=StopFlag(),
+        max_events=400,
+    )
+    return metrics, pacer
+
+
+def test_a_sink_stall_shows_as_dropped_schedule_seconds() -> None:
+    metrics, pacer = stream_with_stall(4.0)
+    dropped = exposed(metrics, "eventgen_schedule_dropped_seconds_total")
+    # A 4 s stall against the pacer's 1 s tolerance: about 3 s of schedule skipped.
+    assert 2.5 < dropped < 4.0
+    assert dropped == pacer.dropped_seconds
+
+
+def test_a_sink_that_keeps_up_drops_nothing() -> None:
+    metrics, _ = stream_with_stall(0.5)  # within the pacer's 1 s tolerance: caught up
+    assert exposed(metrics, "eventgen_schedule_dropped_seconds_total") == 0
