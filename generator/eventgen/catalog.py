@@ -1,13 +1,15 @@
 """The shop's stable pools: products (name, category, brand, price) and customers (city).
 
-Faker builds the pools once per seed and locale; events then only draw indices into them,
-so a product_id always has the same name, category and price, and a customer_id always
-ships to the same city. JSON fragments of every pool entry are encoded here, once, so the
+The pools are built once per seed and locale (brands from Faker's surnames, cities from
+the packaged list of real cities, ``data/cities.json``); events then only draw indices into
+them, so a product_id always has the same name, category and price, and a customer_id
+always ships to the same city. JSON fragments of every pool entry are encoded here, once, so the
 per-event work is a lookup (see :mod:`eventgen.encoding`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,8 +25,14 @@ from eventgen.model import ProductCategory
 from eventgen.randomness import F64, I64, cumulative_weights
 from eventgen.seeding import derive_seed
 
-CITIES_PER_POOL = 400  # distinct shipping cities; customers cluster in the big ones
 BRANDS_PER_CATEGORY = 8
+# Customer activity: lognormal weights (sigma 1) capped at e^2.5, so the busiest customers
+# order about 7.5 times as often as the average one and never more (bounded heavy tail).
+CUSTOMER_ACTIVITY_SIGMA = 1.0
+CUSTOMER_ACTIVITY_CAP = float(np.exp(2.5))
+# Suffixes that tell apart products whose brand, adjective and noun coincide, in order of
+# use; past them, "Edition N".
+VARIANT_SUFFIXES = ("II", "Plus", "Mini", "XL", "Lite", "III", "Max", "S")
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +43,39 @@ def vocabulary() -> dict[str, Any]:
     if set(data["categories"]) != {category.value for category in ProductCategory}:
         raise ValueError("data/catalog.json categories differ from model.ProductCategory")
     return data
+
+
+@lru_cache(maxsize=1)
+def city_table() -> dict[str, dict[str, int]]:
+    """Real cities per country code: ``{country: {city: population in thousands}}``."""
+    text = resources.files("eventgen").joinpath("data/cities.json").read_text("utf-8")
+    cities: dict[str, dict[str, int]] = json.loads(text)["cities"]
+    return cities
+
+
+def country_cities(country: str) -> tuple[list[str], F64]:
+    """The cities of ``country`` (ISO 3166 code) and their cumulative population weights."""
+    table = city_table().get(country)
+    if not table:
+        raise ValueError(f"data/cities.json has no cities for country {country!r}")
+    return list(table), cumulative_weights([float(p) for p in table.values()])
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """``names`` with a variant suffix added to each repeat, so every name is unique."""
+    taken = set(names)
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        unique = name
+        if name in seen:
+            variants = (f"{name} {suffix}" for suffix in VARIANT_SUFFIXES)
+            editions = (f"{name} Edition {n}" for n in itertools.count(2))
+            unique = next(v for v in itertools.chain(variants, editions) if v not in taken)
+            taken.add(unique)
+        seen.add(name)
+        out.append(unique)
+    return out
 
 
 def weighted_labels(table: dict[str, float]) -> tuple[list[str], F64]:
@@ -115,19 +156,26 @@ def build_catalog(seed: int, locale: str, products: int, customers: int) -> Cata
         cats.append(name)
         brand_of.append(brand)
         prices.append(_price_cents(rng, entry["price_median_usd"], entry["price_sigma"], locale))
+    names = unique_names(names)
     # Popularity: a Zipf-like long tail over a random ranking of the products.
     ranks = rng.permutation(products) + 1
     product_weights = 1.0 / ranks.astype(np.float64) ** 0.8
 
-    cities = sorted({faker.city() for _ in range(CITIES_PER_POOL)})
-    rng.shuffle(cities)
-    city_weights = 1.0 / np.arange(1, len(cities) + 1, dtype=np.float64)
-    city_of = rng.choice(len(cities), size=customers, p=city_weights / city_weights.sum())
-    customer_ids = [f"CUST-{index + 1:08d}" for index in range(customers)]
-    customer_cities = [cities[int(i)] for i in city_of]
-    # Some customers order far more often than others.
-    customer_weights = rng.lognormal(0.0, 1.0, size=customers)
     country = faker.current_country_code()
+    cities, city_cumulative = country_cities(country)
+    # Where each customer lives: cities in proportion to their population.
+    city_of = np.searchsorted(city_cumulative, rng.random(customers), side="right")
+    city_of = np.minimum(city_of, len(cities) - 1)
+    customer_ids = [f"CUST-{index + 1:08d}" for index in range(customers)]
+    customer_cities = [cities[i] for i in city_of.tolist()]
+    # Some customers order far more often than others, up to a cap.
+    customer_weights = np.minimum(
+        rng.lognormal(0.0, CUSTOMER_ACTIVITY_SIGMA, size=customers), CUSTOMER_ACTIVITY_CAP
+    )
+    # One fragment per city, shared by its customers (pools of a million stay small).
+    city_fragments = [
+        b'"country":%s,"city":%s' % (_json_str(country), _json_str(city)) for city in cities
+    ]
 
     return Catalog(
         locale=locale,
@@ -149,8 +197,5 @@ def build_catalog(seed: int, locale: str, products: int, customers: int) -> Cata
             for pid, name, cat in zip(ids, names, cats, strict=True)
         ],
         customer_fragments=[b'"customer_id":%s' % _json_str(cid) for cid in customer_ids],
-        location_fragments=[
-            b'"country":%s,"city":%s' % (_json_str(country), _json_str(city))
-            for city in customer_cities
-        ],
+        location_fragments=[city_fragments[i] for i in city_of.tolist()],
     )

@@ -17,7 +17,9 @@ from eventgen import __version__
 from eventgen.errors import ConfigError, EventgenError
 from eventgen.runs import parse_run_id
 from eventgen.settings import (
+    FALSE_WORDS,
     SINKS,
+    TRUE_WORDS,
     apply_environment,
     exit_code,
     flag_type,
@@ -41,6 +43,16 @@ class OneLineParser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
+def true_or_false(text: str) -> bool:
+    """A boolean option's value: 1/true/yes/on or 0/false/no/off (case-insensitive)."""
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
 def add_generator_options(parser: argparse.ArgumentParser) -> None:
     """One flag per field of :class:`~eventgen.options.GeneratorOptions`.
 
@@ -53,6 +65,17 @@ def add_generator_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("event generation")
     for name, field in GeneratorOptions.model_fields.items():
         if name in ("start", "events_per_second"):
+            continue
+        if field.annotation is bool:
+            group.add_argument(
+                "--" + name.replace("_", "-"),
+                dest=f"option_{name}",
+                type=flag_type(true_or_false),
+                default=None,
+                metavar="{true,false}",
+                help=f"{(field.description or name).rstrip('.')} "
+                f"(default {str(field.default).lower()})",
+            )
             continue
         kind: type[Any] = field.annotation if field.annotation in (int, float, str) else str  # type: ignore[assignment]
         group.add_argument(

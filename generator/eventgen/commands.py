@@ -113,7 +113,14 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     generator_id = stream_generator_id(checked_generator_id(args.generator_id or args.name), run_id)
     # Simulated time starts now and advances at the live rate, so timestamps track wall time.
     start: dt.datetime = args.start or now
+    if getattr(args, "option_daily_profile", None):
+        raise ConfigError(
+            "--daily-profile: a stream keeps the flat rate --rate sets; the daily profile "
+            "is for batch"
+        )
     options = generator_options(args, start=start, events_per_second=args.rate or 1.0)
+    # The pacer sets a stream's rate; arrivals stay flat so event time keeps to the clock.
+    options = options.model_copy(update={"daily_profile": False})
     source = EventStream(options, generator_id)
     # Simulate the orders already open at the start (about a second at high rates) before
     # the pacer's schedule begins, so that second is not dropped as a backlog.
@@ -167,7 +174,7 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``eventgen batch``: exactly this shard's share of --events, then the summary."""
-    from eventgen.generation import EventStream
+    from eventgen.generation import EventStream, batch_density
 
     configure_logging(args.log_level)
     if args.events is None:
@@ -177,8 +184,9 @@ def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     generator_id = checked_generator_id(args.generator_id or f"{args.name}-shard-{plan.index}")
     start: dt.datetime = args.start or utc_midnight()
     # Each shard covers the whole span at its own density; shards interleave in time.
-    density = max(plan.events, 1) / args.span
-    options = generator_options(args, start=start, events_per_second=density)
+    options = generator_options(args, start=start, events_per_second=1.0)
+    density = batch_density(options, plan.events, args.span)
+    options = options.model_copy(update={"events_per_second": density})
     source = EventStream(options, generator_id)
     # The contract promises batch at least 300 s to deliver what it generated.
     flush_timeout = max(settings.flush_timeout, 300.0)

@@ -1,6 +1,7 @@
 """EventStream: an endless, deterministic stream of e-commerce events in simulated time.
 
-Orders arrive as a Poisson process from ``options.start``; each order's whole lifecycle is
+Orders arrive as a Poisson process from ``options.start`` (with the daily profile, its rate
+follows the hour and weekday: :mod:`eventgen.arrivals`); each order's whole lifecycle is
 simulated (as arrays, many orders at a time) when it is placed, its events wait in an
 :class:`~eventgen.queue.EventQueue` until simulated time reaches them, and batches are
 encoded columnar. Before the first event, the orders that would be open at ``start`` are
@@ -18,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from eventgen.arrivals import ArrivalProfile
 from eventgen.batches import EventBatch
 from eventgen.catalog import Catalog, build_catalog
 from eventgen.encoding import EventEncoder
@@ -36,6 +38,25 @@ MAX_ORDERS_PER_STEP = 1 << 16
 def shop_catalog(seed: int, locale: str, products: int, customers: int) -> Catalog:
     """The pools of a shop, built once per process (replicas of one spec share them)."""
     return build_catalog(seed, locale, products, customers)
+
+
+def batch_density(options: GeneratorOptions, events: int, span_seconds: float) -> float:
+    """Events per simulated second (``events_per_second``) that spread ``events`` over the
+    ``span_seconds`` from ``options.start``.
+
+    Flat arrivals: ``events / span_seconds``. With the daily profile, each step of the
+    lifecycle is counted over the span shifted back by its mean delay (a Saturday's
+    deliveries come from the busier days before it), so a quiet day gets fewer events per
+    hour instead of running past its end.
+    """
+    lifecycle = Lifecycle(options, CounterRandom(0))
+    arrivals = ArrivalProfile.for_shop(options.locale, options.daily_profile)
+    start = int(options.start.timestamp()) * MICROS + options.start.microsecond
+    event_seconds = sum(
+        share * arrivals.operational_seconds(start - round(lag * MICROS), span_seconds)
+        for share, lag in lifecycle.step_lags()
+    )
+    return max(events, 1) * lifecycle.expected_events_per_order / event_seconds
 
 
 class EventStream:
@@ -62,7 +83,11 @@ class EventStream:
         self._queue = EventQueue()
         self._events_per_second = options.events_per_second
         self._start = int(options.start.timestamp()) * MICROS + options.start.microsecond
+        self._arrivals = ArrivalProfile.for_shop(options.locale, options.daily_profile)
         self._clock = self._start  # placement time (µs) of the latest order
+        # The same instant in operational time (see eventgen.arrivals): arrivals are a
+        # homogeneous Poisson process there, warped onto the clock by the daily profile.
+        self._operational_clock = int(self._arrivals.to_operational(np.array([self._start]))[0])
         self._emitted_until = self._start  # simulated time (µs) of the latest emitted event
         self._time_shift = 0  # µs added to every event time from here on (never decreases)
         self._next_order = 0
@@ -140,16 +165,20 @@ class EventStream:
 
     def _warm_up(self) -> None:
         order_rate, scale = self._rates()
-        for events in self._lifecycle.warm_up(self._start, order_rate, scale):
+        for events in self._lifecycle.warm_up(self._start, order_rate, scale, self._arrivals):
             self._enqueue(events)
         self._warmed_up = True
 
     def _place_orders(self, count: int) -> None:
         order_rate, scale = self._rates()
         orders = np.arange(self._next_order, self._next_order + count, dtype=np.int64)
-        placed = self._clock + np.cumsum(self._lifecycle.arrival_gaps(orders, order_rate))
+        operational = self._operational_clock + np.cumsum(
+            self._lifecycle.arrival_gaps(orders, order_rate)
+        )
+        placed = self._arrivals.to_real(operational)
         self._enqueue(
             self._lifecycle.schedule(orders, placed, self._lifecycle.paths(orders), scale)
         )
         self._next_order += count
+        self._operational_clock = int(operational[-1])
         self._clock = int(placed[-1])

@@ -16,6 +16,7 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
+from eventgen.arrivals import ArrivalProfile
 from eventgen.model import EventType
 from eventgen.options import GeneratorOptions
 from eventgen.randomness import I64, CounterRandom, Field
@@ -67,6 +68,7 @@ class LifecycleDelays:
 
 
 DEFAULT_DELAYS = LifecycleDelays()
+FLAT_ARRIVALS = ArrivalProfile(flat=True)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,22 @@ class Lifecycle:
             + shares[Path.DELIVERED] * delivered
             + shares[Path.REFUNDED] * (delivered + d.refund.mean_seconds)
         )
+
+    def step_lags(self) -> list[tuple[float, float]]:
+        """(events per order, mean seconds after placement) of each step; the first
+        members add up to :attr:`expected_events_per_order`."""
+        d, cancel = self.delays, self.options.cancel_rate
+        kept = 1.0 - cancel
+        shipped = d.payment.mean_seconds + d.shipping.mean_seconds
+        delivered = shipped + d.delivery.mean_seconds
+        return [
+            (1.0, 0.0),
+            (kept + cancel * self._paid_before_cancel_share(), d.payment.mean_seconds),
+            (kept, shipped),
+            (kept, delivered),
+            (cancel, d.cancellation.mean_seconds),
+            (kept * self.options.refund_rate, delivered + d.refund.mean_seconds),
+        ]
 
     def max_open_seconds(self, path: Path) -> float:
         """Longest possible time from placement to the last event of a ``path`` order."""
@@ -203,24 +221,33 @@ class Lifecycle:
         )
 
     def warm_up(
-        self, start: int, order_rate: float, scale: float, chunk: int = 1 << 20
+        self,
+        start: int,
+        order_rate: float,
+        scale: float,
+        arrivals: ArrivalProfile = FLAT_ARRIVALS,
+        chunk: int = 1 << 20,
     ) -> list[ScheduledEvents]:
         """Events at or after ``start`` of orders placed before it (the shop's open orders).
 
         Orders placed in the window before ``start`` that could still be open are drawn per
-        path (uniform placement, the path's share of the rate), and only their events from
-        ``start`` on are kept: exactly the steady state of the Poisson order process.
+        path (uniform placement in operational time, the path's share of the rate, warped
+        onto the clock by ``arrivals``), and only their events from ``start`` on are kept:
+        exactly the steady state of the order process.
         Their order numbers are negative, so they never collide with orders after ``start``.
         """
         kept: list[ScheduledEvents] = []
+        operational_start = int(arrivals.to_operational(np.array([start], np.int64))[0])
         for path, share in self.path_shares.items():
             horizon = self.max_open_seconds(path) * scale
-            count = round(order_rate * share * horizon)
+            # The window's length in operational time: its expected orders at the mean rate.
+            window = arrivals.operational_seconds(start - round(horizon * MICROS), horizon)
+            count = round(order_rate * share * window)
             for first in range(0, count, chunk):
                 index = np.arange(first, min(count, first + chunk), dtype=np.int64)
                 orders = -(1 + index * len(Path) + int(path))
-                ages = self.random.uniform(orders, Field.WARMUP_AGE) * (horizon * MICROS)
-                placed = start - np.rint(ages).astype(np.int64) - 1
+                ages = self.random.uniform(orders, Field.WARMUP_AGE) * (window * MICROS)
+                placed = arrivals.to_real(operational_start - np.rint(ages).astype(np.int64)) - 1
                 paths = np.full(len(orders), path, dtype=np.int8)
                 events = self.schedule(orders, placed, paths, scale)
                 kept.append(events.where(events.times >= start))

@@ -30,8 +30,12 @@ class GeneratorOptions(BaseModel):
     seed: int = Field(
         default=0, ge=0, lt=2**63, description="Seed of the shop (pools) and its streams."
     )
-    locale: str = Field(default="en_US", description="Faker locale of cities, brands and currency.")
-    customer_pool_size: int = Field(default=10_000, ge=1, le=1_000_000, description="Customers.")
+    locale: str = Field(
+        default="en_US", description="Locale of the shop: cities, currency, time zone."
+    )
+    customer_pool_size: int = Field(
+        default=200_000, ge=1, le=1_000_000, description="Customers (sizing: docs/events.md)."
+    )
     product_pool_size: int = Field(default=2_000, ge=1, le=200_000, description="Products.")
     start: datetime = Field(
         default=DEFAULT_START, description="Simulated time of the stream's start."
@@ -52,6 +56,11 @@ class GeneratorOptions(BaseModel):
         default=60.0, gt=0, le=86_400, description="Upper bound of a late event's delay (s)."
     )
     malformed_rate: float = Field(default=0.0, ge=0, le=1, description="Share of events malformed.")
+    daily_profile: bool = Field(
+        default=True,
+        description="Orders follow a daily and weekly rhythm in the shop's local time "
+        "(batch only; a stream keeps the flat rate it is given).",
+    )
     max_in_flight_orders: int = Field(
         default=1_000_000,
         ge=1_000,

@@ -94,7 +94,9 @@ def test_bad_counts_and_rates_are_rejected() -> None:
 
 
 def test_events_per_second_sets_the_density_of_simulated_time() -> None:
-    stream = EventStream(OPTIONS, "gen-rate")
+    # Flat arrivals: with the daily profile, events_per_second is the mean over the day and
+    # the density of any one hour follows the profile (test_arrivals.py).
+    stream = EventStream(OPTIONS.model_copy(update={"daily_profile": False}), "gen-rate")
     first = loaded_events(stream.next_batch(4_000).payloads)
     stream.events_per_second = OPTIONS.events_per_second * 10
     stream.next_batch(2_000)
