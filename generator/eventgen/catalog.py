@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 from faker import Faker
 
@@ -25,6 +26,7 @@ from eventgen.model import ProductCategory
 from eventgen.randomness import F64, I64, cumulative_weights
 from eventgen.seeding import derive_seed
 
+I16 = npt.NDArray[np.int16]
 BRANDS_PER_CATEGORY = 8
 # Customer activity: lognormal weights (sigma 1) capped at e^2.5, so the busiest customers
 # order about 7.5 times as often as the average one and never more (bounded heavy tail).
@@ -105,14 +107,25 @@ class Catalog:
     product_brands: list[str]
     product_price_cents: I64
     product_cumulative: F64
-    customer_ids: list[str]
-    customer_cities: list[str]
+    cities: list[str]
+    # Per customer (index i is CUST-{i+1:08d}): index of its city in ``cities``.
+    customer_city: I16
     customer_cumulative: F64
     # `"product_id":"…","product_name":"…","product_category":"…"` per product.
     product_fragments: list[bytes]
-    # `"customer_id":"…"` and `"country":"…","city":"…"` per customer.
-    customer_fragments: list[bytes]
-    location_fragments: list[bytes]
+    # `"country":"…","city":"…"` per city (customers share them: a pool of a million
+    # customers costs 10 bytes each, not a Python object each).
+    city_fragments: list[bytes]
+
+    @property
+    def customer_cities(self) -> list[str]:
+        """The city of each customer (a list as long as the pool)."""
+        return [self.cities[i] for i in self.customer_city.tolist()]
+
+
+def customer_id(index: int) -> str:
+    """The id of the customer at ``index`` of the pool (``CUST-`` and 8 digits, from 1)."""
+    return f"CUST-{index + 1:08d}"
 
 
 def _price_cents(rng: np.random.Generator, median_usd: float, sigma: float, locale: str) -> int:
@@ -164,19 +177,12 @@ def build_catalog(seed: int, locale: str, products: int, customers: int) -> Cata
     country = faker.current_country_code()
     cities, city_cumulative = country_cities(country)
     # Where each customer lives: cities in proportion to their population.
-    city_of = np.searchsorted(city_cumulative, rng.random(customers), side="right")
-    city_of = np.minimum(city_of, len(cities) - 1)
-    customer_ids = [f"CUST-{index + 1:08d}" for index in range(customers)]
-    customer_cities = [cities[i] for i in city_of.tolist()]
+    picks = np.searchsorted(city_cumulative, rng.random(customers), side="right")
+    city_of: I16 = np.minimum(picks, len(cities) - 1).astype(np.int16)
     # Some customers order far more often than others, up to a cap.
     customer_weights = np.minimum(
         rng.lognormal(0.0, CUSTOMER_ACTIVITY_SIGMA, size=customers), CUSTOMER_ACTIVITY_CAP
     )
-    # One fragment per city, shared by its customers (pools of a million stay small).
-    city_fragments = [
-        b'"country":%s,"city":%s' % (_json_str(country), _json_str(city)) for city in cities
-    ]
-
     return Catalog(
         locale=locale,
         currency=money.currency,
@@ -188,14 +194,15 @@ def build_catalog(seed: int, locale: str, products: int, customers: int) -> Cata
         product_brands=brand_of,
         product_price_cents=np.array(prices, dtype=np.int64),
         product_cumulative=cumulative_weights(product_weights),
-        customer_ids=customer_ids,
-        customer_cities=customer_cities,
+        cities=cities,
+        customer_city=city_of,
         customer_cumulative=cumulative_weights(customer_weights),
         product_fragments=[
             b'"product_id":%s,"product_name":%s,"product_category":%s'
             % (_json_str(pid), _json_str(name), _json_str(cat))
             for pid, name, cat in zip(ids, names, cats, strict=True)
         ],
-        customer_fragments=[b'"customer_id":%s' % _json_str(cid) for cid in customer_ids],
-        location_fragments=[city_fragments[i] for i in city_of.tolist()],
+        city_fragments=[
+            b'"country":%s,"city":%s' % (_json_str(country), _json_str(city)) for city in cities
+        ],
     )

@@ -105,12 +105,12 @@ class EventEncoder:
         self._statuses = _objects([STATUS_OF_EVENT[t].value.encode() for t in EVENT_TYPES])
         self._products = _objects(catalog.product_fragments)
         self._unit_prices = _objects([_money(int(c)) for c in catalog.product_price_cents])
-        self._customers = _objects(catalog.customer_fragments)
-        self._locations = _objects(catalog.location_fragments)
+        self._locations = _objects(catalog.city_fragments)
         constant_tail = b'"generator_id":%s,"sequence":' % orjson.dumps(generator_id)
         self._template = (
             b'{"event_id":"%s","event_type":"%s","event_timestamp":"%sZ","order_id":"%s",'
-            b'%s,%s,"quantity":%d,"unit_price":%s,"discount_amount":%d.%02d,'
+            # customer_id is CUST- and the customer's index + 1 (see catalog.customer_id).
+            b'"customer_id":"CUST-%08d",%s,"quantity":%d,"unit_price":%s,"discount_amount":%d.%02d,'
             b'"total_amount":%d.%02d,"currency":'
             + orjson.dumps(catalog.currency).replace(b"%", b"%%")
             + b',"payment_method":"%s","status":"%s",%s,%s,'
@@ -152,7 +152,7 @@ class EventEncoder:
             self._type_names[types].tolist(),
             timestamp_texts(times),
             order_ids.tolist(),
-            self._customers[customer].tolist(),
+            (customer + 1).tolist(),
             self._products[product].tolist(),
             quantity.tolist(),
             self._unit_prices[product].tolist(),
@@ -162,7 +162,7 @@ class EventEncoder:
             (total % 100).tolist(),
             self._payments[r.choice(orders, Field.PAYMENT, self._payment_cdf)].tolist(),
             self._statuses[types].tolist(),
-            self._locations[customer].tolist(),
+            self._locations[catalog.customer_city[customer]].tolist(),
             self._device_channel[device * self._channel_count + channel].tolist(),
             range(first_sequence, first_sequence + len(orders)),
             strict=True,
