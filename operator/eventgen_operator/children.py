@@ -344,6 +344,9 @@ def build_job(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Mani
         *_sink_env(spec, config),
         _env("EVENTGEN_EVENTS", spec.batch.events),
         _env("EVENTGEN_SHARD_COUNT", spec.batch.shards),
+        # Only when off: the generator's default is on, and a default spec's Job (and so its
+        # digest) stays as it was before the field existed.
+        *([_env("EVENTGEN_DAILY_PROFILE", "false")] if not spec.batch.daily_profile else []),
         _field_env(
             "EVENTGEN_SHARD_INDEX", f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
         ),

@@ -46,6 +46,7 @@ class BatchSpec(_Model):
     events: int = Field(ge=1, le=1_000_000_000_000)
     shards: int = Field(default=1, ge=1, le=10_000)
     parallelism: int | None = Field(default=None, ge=1, le=10_000)
+    daily_profile: bool = True
 
 
 class PubSubSink(_Model):

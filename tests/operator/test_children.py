@@ -141,6 +141,27 @@ def test_batch_job_has_one_indexed_completion_per_shard_and_the_exact_total() ->
     assert "EVENTGEN_GENERATOR_ID" not in env  # derived per shard by the generator
 
 
+def test_a_flat_batch_turns_the_generators_daily_profile_off() -> None:
+    flat = parse_spec(
+        {
+            "mode": "batch",
+            "sink": {"type": "stdout"},
+            "batch": {"events": 1000, "shards": 4, "dailyProfile": False},
+        },
+        OWNER.name,
+    )
+    flat_job = build_job(flat, OWNER, CONFIG)
+    assert env_of(flat_job)["EVENTGEN_DAILY_PROFILE"] == "false"
+    # The generator's default (a daily rhythm) needs no variable; it is a new batch shape.
+    default_job = build_job(batch(events=1000, shards=4), OWNER, CONFIG)
+    assert "EVENTGEN_DAILY_PROFILE" not in env_of(default_job)
+    digest = SPEC_HASH_ANNOTATION
+    assert (
+        flat_job["metadata"]["annotations"][digest]
+        != (default_job["metadata"]["annotations"][digest])
+    )
+
+
 def test_parallelism_and_suspend_change_a_job_in_place_but_the_batch_shape_replaces_it() -> None:
     def digest(spec: Any) -> str:
         return str(build_job(spec, OWNER, CONFIG)["metadata"]["annotations"][SPEC_HASH_ANNOTATION])
