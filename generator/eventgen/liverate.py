@@ -82,6 +82,9 @@ class RateFileWatcher:
 
     def start(self) -> None:
         """Read the file once now (so a rate already there applies at once), then poll."""
+        if not self._path.exists():
+            # Said once: a typo in the path would otherwise look like a rate never applied.
+            log.warning("rate file %s does not exist yet; the starting rate stays", self._path)
         self.poll()
         self._thread.start()
 

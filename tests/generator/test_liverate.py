@@ -90,6 +90,23 @@ def test_rate_file_changes_are_reported_and_bad_contents_ignored(tmp_path: Path)
     assert seen == [100.0, 0.0]
 
 
+def test_a_rate_file_that_does_not_exist_is_said_once_and_applies_when_it_appears(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "rate"
+    seen: list[float] = []
+    watcher = RateFileWatcher(path, seen.append, interval=60)
+    with caplog.at_level("WARNING", logger="eventgen"):
+        watcher.start()
+    watcher.stop()
+    assert [r.getMessage() for r in caplog.records if "does not exist" in r.getMessage()] == [
+        f"rate file {path} does not exist yet; the starting rate stays"
+    ]
+    path.write_text("7")
+    watcher.poll()
+    assert seen == [7.0]
+
+
 def test_rate_file_watcher_thread_polls(tmp_path: Path) -> None:
     path = tmp_path / "rate"
     path.write_text("5")
