@@ -31,3 +31,11 @@ SUPPORTED_LOCALES: dict[str, LocaleMoney] = {
     "pt_BR": LocaleMoney("BRL", 5.0, 1),
     "ja_JP": LocaleMoney("JPY", 150.0, 100),
 }
+
+
+def supported_locale(locale: str) -> str:
+    """``locale`` itself when the shop can be set in it; ValueError naming the choices."""
+    if locale not in SUPPORTED_LOCALES:
+        known = ", ".join(sorted(SUPPORTED_LOCALES))
+        raise ValueError(f"unsupported locale {locale!r} (supported: {known})")
+    return locale

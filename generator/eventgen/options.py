@@ -12,7 +12,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from eventgen.locales import SUPPORTED_LOCALES
+from eventgen.locales import supported_locale
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -70,10 +70,7 @@ class GeneratorOptions(BaseModel):
     @field_validator("locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
-        if value not in SUPPORTED_LOCALES:
-            known = ", ".join(sorted(SUPPORTED_LOCALES))
-            raise ValueError(f"unsupported locale {value!r} (supported: {known})")
-        return value
+        return supported_locale(value)
 
     @field_validator("start")
     @classmethod

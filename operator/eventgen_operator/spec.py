@@ -15,7 +15,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from eventgen.locales import SUPPORTED_LOCALES
+from eventgen.locales import supported_locale
 from eventgen_operator.errors import InvalidSpecError
 from eventgen_operator.hardening import output_path_problem
 
@@ -106,10 +106,7 @@ class EventMix(_Model):
     def _supported(cls, locale: str) -> str:
         # The CRD's pattern admits any locale-shaped text; the generator refuses all but
         # its own (exit 2), which would leave the pods crash-looping instead of saying why.
-        if locale not in SUPPORTED_LOCALES:
-            supported = ", ".join(sorted(SUPPORTED_LOCALES))
-            raise ValueError(f"unsupported locale {locale!r} (supported: {supported})")
-        return locale
+        return supported_locale(locale)
 
 
 class Faults(_Model):
