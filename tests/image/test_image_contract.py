@@ -153,7 +153,7 @@ def test_oci_labels_describe_this_release(final: Stage) -> None:
     if version.startswith("${"):
         version = version_args[version.strip("${}")]
     assert version == project["version"], "image version label differs from pyproject's version"
-    assert labels.get("org.opencontainers.image.licenses") == project["license"]["text"]
+    assert labels.get("org.opencontainers.image.licenses") == project["license"]
     for key in ("title", "description", "base.name"):
         assert labels.get(f"org.opencontainers.image.{key}"), f"label {key} missing or empty"
 
