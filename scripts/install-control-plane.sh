@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Builds a real Kubernetes control plane (kube-apiserver + kube-controller-manager 1.20.2)
-# from Debian bookworm's `kubernetes` source package, and installs etcd from Debian.
+# Builds a real Kubernetes 1.20.2 cluster's server binaries from Debian bookworm's
+# `kubernetes` source package, and installs etcd from Debian:
+#   control plane: kube-apiserver, kube-controller-manager
+#   node:          kubelet, kube-scheduler, kube-proxy (used by scripts/install-node.sh's node)
 #
-# Why build: no container engine and no binary downloads are available on the machines
+# Why build: no container registry and no binary downloads are reachable on the machines
 # this project is developed and tested on; Debian's source package is the one registry
-# route to a real API server (see README, "Testing"). The binaries are cached outside the
-# clone, so the ~6-minute build happens once per machine.
+# route to a real API server and kubelet (see docs/testing.md). The binaries are cached
+# outside the clone, so the ~10-minute build happens once per machine.
 #
 # Usage: scripts/install-control-plane.sh   (idempotent; prints the binaries' folder)
+# Environment: EVENTGEN_CACHE (default ~/.cache/ecommerce-platform).
 set -euo pipefail
 
 cache="${EVENTGEN_CACHE:-$HOME/.cache/ecommerce-platform}"
 dest="$cache/k8s-1.20.2/bin"
+binaries=(kube-apiserver kube-controller-manager kubelet kube-scheduler kube-proxy)
 
-if [[ -x "$dest/kube-apiserver" && -x "$dest/kube-controller-manager" ]] && command -v etcd >/dev/null; then
+all_cached() {
+    local b
+    for b in "${binaries[@]}"; do [[ -x "$dest/$b" ]] || return 1; done
+    command -v etcd >/dev/null
+}
+if all_cached; then
     echo "$dest"
     exit 0
 fi
@@ -24,18 +33,8 @@ if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-src_list=/etc/apt/sources.list.d/eventgen-deb-src.sources
-if [[ ! -f $src_list ]]; then
-    # Same mirror as the binary packages, source entries only.
-    cat > "$src_list" <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-fi
-apt-get update -qq >&2
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/apt-source-entries.sh" >&2
 apt-get install -y -qq golang-go rsync etcd-server golang-github-modern-go-reflect2-dev openssl dpkg-dev >&2
 
 work=$(mktemp -d)
@@ -56,9 +55,18 @@ rm -f vendor/github.com/modern-go/reflect2/*_test.go
 
 mkdir -p .go/src/k8s.io
 ln -s ../../.. .go/src/k8s.io/kubernetes
-GOPATH=$PWD/.go CGO_ENABLED=0 \
-    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >&2
+targets=""
+for b in "${binaries[@]}"; do targets+="cmd/$b "; done
+GOPATH=$PWD/.go CGO_ENABLED=0 make WHAT="$targets" >&2
+
+# The pause container's program, built here because its image cannot be pulled.
+gcc -Os -static -o _output/bin/pause build/pause/linux/pause.c >&2 || \
+    echo "install-control-plane: no static gcc; the node's pause image cannot be built" >&2
 
 mkdir -p "$dest"
-cp _output/bin/kube-apiserver _output/bin/kube-controller-manager "$dest/"
+for b in "${binaries[@]}" pause; do
+    [[ -f _output/bin/$b ]] || continue
+    cp "_output/bin/$b" "$dest/.$b.tmp.$$"
+    mv -f "$dest/.$b.tmp.$$" "$dest/$b"
+done
 echo "$dest"
