@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -51,6 +52,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def operator_identity() -> str:
+    """Who this operator is, for kopf: the pod's name (``POD_ID``, from the downward API)
+    or, outside a pod, ``eventgen-operator@HOST/PID``.
+
+    Passed to kopf explicitly because kopf's own fallback calls ``getpass.getuser()``, which
+    raises for a numeric uid without a passwd entry: exactly how the image runs (uid 10001).
+    """
+    return os.environ.get("POD_ID") or f"eventgen-operator@{socket.gethostname()}/{os.getpid()}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit status."""
     args = parse_args(argv)
@@ -65,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         kopf.run(
             standalone=True,
+            identity=operator_identity(),  # type: ignore[arg-type]  # kopf's NewType of str
             clusterwide=args.all_namespaces,
             namespaces=args.namespace,
             liveness_endpoint=args.liveness or None,

@@ -7,7 +7,9 @@ identity and restarts, and a diagnostic dump for failures.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,6 +154,10 @@ class Cluster:
             self.core.list_namespaced_pod(namespace, label_selector=f"job-name={job_name}").items
         )
 
+    def follow_log(self, namespace: str, name: str) -> LogFollower:
+        """Start reading a pod's log as it is written (until the container ends)."""
+        return LogFollower(self.core, namespace, name)
+
     def pod_log(self, namespace: str, name: str) -> str:
         """The whole log of a pod's only container."""
         text: str = self.core.read_namespaced_pod_log(name, namespace)
@@ -198,6 +204,31 @@ class Cluster:
                 log = f"(no log: {error.status} {error.reason})"
             out.append(f"--- {pod.metadata.name}\n{log}")
         return "\n".join(out)
+
+
+class LogFollower:
+    """A pod's log, followed in a thread, so the last lines of a pod being deleted are kept
+    (the kubelet removes a deleted pod's log with its container)."""
+
+    def __init__(self, core: Any, namespace: str, name: str) -> None:
+        self._chunks: list[str] = []
+        self._lock = threading.Lock()
+        self._response = core.read_namespaced_pod_log(
+            name, namespace, follow=True, _preload_content=False
+        )
+        self._thread = threading.Thread(target=self._read, name=f"log-{name}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):  # the stream ends with the container
+            for chunk in self._response.stream(1024):
+                with self._lock:
+                    self._chunks.append(chunk.decode(errors="replace"))
+
+    def text(self) -> str:
+        """Everything read so far."""
+        with self._lock:
+            return "".join(self._chunks)
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from google.cloud import pubsub_v1
 from tests.e2e.events import Received, parse_event
 
 PULL_BATCH = 1000  # messages per Pull call (the service's maximum)
+SAMPLE_LIMIT = 500  # raw message bodies kept for schema checks
 
 
 def ensure_topic_and_subscription(project: str, topic: str, subscription: str) -> str:
@@ -44,6 +45,7 @@ class Collector:
         self._lock = threading.Lock()
         self._events: list[Received] = []
         self._unparsable = 0
+        self._samples: list[bytes] = []
         self._last_arrival = time.monotonic()
         self._stopping = threading.Event()
         self._error: BaseException | None = None
@@ -64,6 +66,11 @@ class Collector:
         self._raise_if_failed()
         with self._lock:
             return list(self._events)
+
+    def samples(self) -> list[bytes]:
+        """The first raw message bodies received (up to SAMPLE_LIMIT), for schema checks."""
+        with self._lock:
+            return list(self._samples)
 
     @property
     def unparsable(self) -> int:
@@ -102,6 +109,9 @@ class Collector:
         ]
         with self._lock:
             self._events.extend(p for p in parsed if p is not None)
+            room = SAMPLE_LIMIT - len(self._samples)
+            if room > 0:
+                self._samples.extend(m.message.data for m in response.received_messages[:room])
             self._unparsable += sum(1 for p in parsed if p is None)
             self._last_arrival = time.monotonic()
         self._client.acknowledge(

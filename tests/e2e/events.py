@@ -6,6 +6,7 @@ is tested here, where no cluster runs (tests/e2e/test_events.py).
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -116,3 +117,38 @@ def describe_gaps(reports: Sequence[SequenceReport], limit: int = 5) -> str:
         for r in broken
     ]
     return "; ".join(parts) if parts else "no gaps"
+
+
+def publish_times(events: Iterable[Received]) -> list[float]:
+    """The events' publish times, sorted (what the rate functions below read)."""
+    return sorted(e.published_at for e in events)
+
+
+def settle_delay(
+    times: Sequence[float],
+    edit_at: float,
+    target: float,
+    horizon: float,
+    *,
+    tolerance: float = 0.05,
+    window: float = 1.0,
+    step: float = 0.1,
+) -> float | None:
+    """Seconds from a rate edit at ``edit_at`` until the rate measured at the server reaches
+    ``target``; None when it does not before ``horizon`` (seconds since the epoch).
+
+    ``times`` are sorted publish times. For a target above 0, the delay ends at the first
+    moment T (on a ``step`` grid) whose trailing ``window`` holds target +-tolerance; for 0,
+    at the last event published after the edit (the generators drained and stopped).
+    """
+    lo = bisect.bisect_left(times, edit_at)
+    if target <= 0:
+        after = times[lo : bisect.bisect_left(times, horizon)]
+        return (after[-1] - edit_at) if after else 0.0
+    moment = edit_at + window
+    while moment <= horizon:
+        count = bisect.bisect_left(times, moment) - bisect.bisect_left(times, moment - window)
+        if within(count / window, target, tolerance):
+            return moment - edit_at
+        moment += step
+    return None

@@ -74,7 +74,7 @@ def minor_version(binary: Path) -> int:
     return int(match.group(1))
 
 
-def _make_signing_key(path: Path) -> None:
+def make_signing_key(path: Path) -> None:
     # One RSA key signs ServiceAccount tokens and (as its own public half) verifies them.
     subprocess.run(
         ["openssl", "genrsa", "-out", str(path), "2048"],
@@ -110,7 +110,7 @@ def _wait_ready(url: str, token: str, process: ManagedProcess, timeout: float) -
     )
 
 
-def _start_etcd(binaries: LocalBinaries, workdir: Path) -> tuple[ManagedProcess, int]:
+def start_etcd(binaries: LocalBinaries, workdir: Path) -> tuple[ManagedProcess, int]:
     client_port, peer_port = free_port(), free_port()
     client_url, peer_url = f"http://127.0.0.1:{client_port}", f"http://127.0.0.1:{peer_port}"
     argv = [
@@ -136,9 +136,20 @@ def _etcd_knows_no_fsync(etcd: Path) -> bool:
     return "--unsafe-no-fsync" in help_text.stdout + help_text.stderr
 
 
-def _start_apiserver(
-    binaries: LocalBinaries, workdir: Path, etcd_port: int, token: str
+def start_apiserver(
+    binaries: LocalBinaries,
+    workdir: Path,
+    etcd_port: int,
+    token: str,
+    *,
+    address: str = "127.0.0.1",
+    extra_args: tuple[str, ...] = (),
 ) -> tuple[ManagedProcess, ClusterEndpoint]:
+    """Start kube-apiserver serving on ``address`` (a free port) and wait until it is ready.
+
+    The real node (tests/support/node/) passes an address of its own that pods can reach,
+    and the flags a kubelet needs (``extra_args`` replace same-named defaults).
+    """
     port = free_port()
     tokens = workdir / "tokens.csv"
     tokens.write_text(f"{token},{ADMIN_USER},{ADMIN_USER},system:masters\n")
@@ -148,8 +159,8 @@ def _start_apiserver(
         str(binaries.kube_apiserver),
         f"--etcd-servers=http://127.0.0.1:{etcd_port}",
         f"--secure-port={port}",
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        f"--bind-address={address}",
+        f"--advertise-address={address}",
         f"--cert-dir={workdir / 'certs'}",
         f"--token-auth-file={tokens}",
         "--authorization-mode=RBAC",
@@ -161,18 +172,24 @@ def _start_apiserver(
     ]
     if minor_version(binaries.kube_apiserver) < 24:
         argv.append("--insecure-port=0")
+    overridden = {arg.split("=", 1)[0] for arg in extra_args}
+    argv = [arg for arg in argv if arg.split("=", 1)[0] not in overridden] + list(extra_args)
     apiserver = ManagedProcess("kube-apiserver", argv, workdir / "kube-apiserver.log")
-    _wait_ready(f"https://127.0.0.1:{port}/readyz", token, apiserver, APISERVER_READY_TIMEOUT)
-    # The self-signed serving certificate (with its CA) is written at startup, for 127.0.0.1.
+    _wait_ready(f"https://{address}:{port}/readyz", token, apiserver, APISERVER_READY_TIMEOUT)
+    # The self-signed serving certificate (with its CA) is written at startup, for `address`.
     endpoint = ClusterEndpoint(
-        server=f"https://127.0.0.1:{port}", ca_file=workdir / "certs" / "apiserver.crt"
+        server=f"https://{address}:{port}", ca_file=workdir / "certs" / "apiserver.crt"
     )
     return apiserver, endpoint
 
 
-def _start_controller_manager(
-    manager: Path, workdir: Path, admin_kubeconfig: Path
+def start_controller_manager(
+    manager: Path,
+    workdir: Path,
+    admin_kubeconfig: Path,
+    disabled: tuple[str, ...] = DISABLED_CONTROLLERS,
 ) -> ManagedProcess:
+    """Start kube-controller-manager with every controller but ``disabled``."""
     argv = [
         str(manager),
         f"--kubeconfig={admin_kubeconfig}",
@@ -182,7 +199,7 @@ def _start_controller_manager(
         "--bind-address=127.0.0.1",
         f"--secure-port={free_port()}",
         "--use-service-account-credentials=false",
-        "--controllers=*," + ",".join(f"-{name}" for name in DISABLED_CONTROLLERS),
+        "--controllers=*," + ",".join(f"-{name}" for name in disabled),
     ]
     if minor_version(manager) < 24:
         argv.append("--port=0")  # else it binds 10252 and a second control plane cannot start
@@ -192,19 +209,19 @@ def _start_controller_manager(
 def start_local_cluster(binaries: LocalBinaries, workdir: Path) -> LocalCluster:
     """Start the servers in ``workdir``; on failure stop whatever started, then raise."""
     token = secrets.token_hex(16)
-    _make_signing_key(workdir / "sa.key")
+    make_signing_key(workdir / "sa.key")
     processes: list[ManagedProcess] = []
     try:
-        etcd, etcd_port = _start_etcd(binaries, workdir)
+        etcd, etcd_port = start_etcd(binaries, workdir)
         processes.append(etcd)
-        apiserver, endpoint = _start_apiserver(binaries, workdir, etcd_port, token)
+        apiserver, endpoint = start_apiserver(binaries, workdir, etcd_port, token)
         processes.append(apiserver)
         admin_kubeconfig = write_token_kubeconfig(
             workdir / "admin.kubeconfig", endpoint, ADMIN_USER, token
         )
         if binaries.kube_controller_manager is not None:
             processes.append(
-                _start_controller_manager(
+                start_controller_manager(
                     binaries.kube_controller_manager, workdir, admin_kubeconfig
                 )
             )

@@ -24,9 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class PubSubProcess:
     """A running ``tests.support.pubsub_server`` process; a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.pubsub_server", "--port", "0"],
+            [sys.executable, "-m", "tests.support.pubsub_server", "--host", host, "--port", "0"],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             text=True,

@@ -161,6 +161,12 @@ EVENTGEN_OPERATOR_GCP_PROJECT is the Pub/Sub project when a sink names none.
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
+{{- /* kopf names the operator after POD_ID; without it, kopf asks the passwd database for
+the user, and uid 10001 has no entry there. */}}
+- name: POD_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
 {{- end -}}
 
 {{/*

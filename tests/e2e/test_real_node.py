@@ -1,0 +1,213 @@
+"""The whole system on a real one-node cluster: the project's image in real pods, under the chart.
+
+The node (tests/support/node/) is Kubernetes 1.20.2 built from Debian's source, with
+containerd, runc, a CNI bridge, a kubelet and kube-proxy. The image is built here from the
+project's Dockerfile with the legacy builder, on ``python:3.11.14-slim-bookworm`` when it can
+be pulled and otherwise (CI, this project's machines: no Docker Hub) on a stand-in base:
+Debian bookworm minbase from debootstrap with Debian's python 3.11.2. The chart is installed
+with ``helm install`` (Config Connector's real CRDs first), and the end-to-end scenario
+(tests/e2e/scenario.py, the same checks the kind suite runs) drives EventGenerators whose pods
+publish to the local Pub/Sub server, reached from pods at the node's own address.
+
+What this node cannot show: Indexed Jobs and server-side CEL rules (Kubernetes >= 1.21 and
+>= 1.25), Config Connector's controllers and Google Cloud itself, more than one node.
+
+On a machine that cannot run the node (not root, not Debian, nothing installed) the tests
+skip and say why; with ``CI`` set they fail instead, so CI never passes without them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.cluster import Cluster
+from tests.e2e.scenario import CheckFailed, Environment, Scenario, report_failure
+from tests.support.helm_chart import kcc_crds_dir
+from tests.support.kubeconfig import ClusterEndpoint, write_token_kubeconfig
+from tests.support.node.cluster import RealNode
+from tests.support.node.prerequisites import NodeUnavailable
+from tests.support.processes import free_port
+from tests.support.pubsub_process import PubSubProcess
+
+pytestmark = [pytest.mark.realnode, pytest.mark.slow]
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+NAMESPACE, OPERATOR_NAMESPACE, RELEASE = "e2e", "eventgen", "platform"
+
+
+@pytest.fixture(scope="module")
+def node() -> Iterator[RealNode]:
+    """A running real node for this module; its teardown fails if anything is left behind."""
+    try:
+        started = RealNode.start()
+    except NodeUnavailable as reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the real-node suite, but: {reason}")
+        pytest.skip(str(reason))
+    print(f"\nreal node: {started.timings}")
+    try:
+        yield started
+    finally:
+        left = started.stop()
+        assert not left, "the real node left things behind:\n" + "\n".join(left)
+
+
+@pytest.fixture(scope="module")
+def image(node: RealNode) -> str:
+    """The project's image, built from its Dockerfile and loaded into the node."""
+    built = node.build_image()
+    print(f"\nimage {built.reference} built on {built.base_description}")
+    return built.reference
+
+
+@pytest.fixture(scope="module")
+def pubsub(node: RealNode) -> Iterator[PubSubProcess]:
+    """The local Pub/Sub server on the node's address, where pods and this process reach it."""
+    assert node.interface is not None
+    with PubSubProcess(host=node.interface.address) as server:
+        before = os.environ.get("PUBSUB_EMULATOR_HOST")
+        os.environ["PUBSUB_EMULATOR_HOST"] = server.address
+        try:
+            yield server
+        finally:
+            if before is None:
+                os.environ.pop("PUBSUB_EMULATOR_HOST", None)
+            else:
+                os.environ["PUBSUB_EMULATOR_HOST"] = before
+
+
+def _kubectl(node: RealNode) -> Callable[[Sequence[str]], str]:
+    plane = node.plane
+    assert plane is not None
+
+    def run(arguments: Sequence[str]) -> str:
+        return plane.kubectl(*arguments).stdout
+
+    return run
+
+
+def test_operator_image_starts_as_uid_10001_on_a_read_only_root(
+    node: RealNode, image: str
+) -> None:
+    """The image's own operator, as the chart runs it but without the chart's POD_ID: uid
+    10001 has no passwd entry, and the operator must still start and serve /healthz."""
+    plane, dockerd = node.plane, node.dockerd
+    assert plane is not None and dockerd is not None
+    plane.create_namespace("image-check")
+    # Readable by uid 10001 (the admin kubeconfig is root's, 0600), with the CA inline.
+    assert plane.endpoint.ca_file is not None
+    kubeconfig = write_token_kubeconfig(
+        node.workdir / "operator-check.kubeconfig",
+        ClusterEndpoint(
+            plane.endpoint.server,
+            ca_data=base64.b64encode(plane.endpoint.ca_file.read_bytes()).decode(),
+        ),
+        "admin",
+        node.admin_token,
+    )
+    kubeconfig.chmod(0o644)
+    port = free_port()
+    name = f"operator-check-{os.getpid()}"
+    dockerd.docker(
+        "run", "-d", "--name", name, "--network", "host", "--read-only",
+        "--user", "10001:10001", "--tmpfs", "/tmp",
+        "-v", f"{kubeconfig}:/config/kubeconfig:ro",
+        "-e", "KUBECONFIG=/config/kubeconfig",
+        image, "eventgen-operator", "--namespace", "image-check",
+        "--liveness", f"http://127.0.0.1:{port}/healthz",
+    )  # fmt: skip
+    try:
+        deadline, answer = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and answer != "200":
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    answer = str(r.status)
+            except OSError as error:
+                answer = str(error)
+                time.sleep(0.5)
+        logs = dockerd.docker("logs", name, check=False)
+        output = (logs.stdout + logs.stderr).decode(errors="replace")
+        assert answer == "200", f"operator never served /healthz ({answer}):\n{output[-3000:]}"
+        assert "Traceback" not in output, output[-3000:]
+        state = dockerd.docker("inspect", "-f", "{{.State.Running}}", name).stdout.decode()
+        assert state.strip() == "true"
+    finally:
+        dockerd.docker("rm", "-f", name, check=False)
+        plane.delete_namespace("image-check")
+
+
+def test_whole_system_chart_operator_and_generators_in_real_pods(
+    node: RealNode, image: str, pubsub: PubSubProcess
+) -> None:
+    plane = node.plane
+    assert plane is not None
+    install_kcc_crds(node)
+    plane.create_namespace(NAMESPACE)
+    began = time.monotonic()
+    plane.helm(
+        "install", RELEASE, str(ROOT / "helm" / "platform"),
+        "--namespace", OPERATOR_NAMESPACE, "--create-namespace",
+        "--server-side=false",  # 1.20 refuses the CRD's CEL rules when applied server-side
+        "-f", str(HERE / "values-node.yaml"),
+        "--wait", "--timeout", "5m",
+    )  # fmt: skip
+    print(f"\nhelm install --wait: {time.monotonic() - began:.1f} s")
+    with plane.api_client() as api:
+        environment = Environment(
+            description=plane.description,
+            cluster=Cluster(api),
+            namespace=NAMESPACE,
+            operator_namespace=OPERATOR_NAMESPACE,
+            pubsub_for_pods=pubsub.address,
+            indexed_jobs=False,  # Kubernetes 1.20
+            kubectl=_kubectl(node),
+        )
+        try:
+            findings = Scenario(environment).run()
+        except (CheckFailed, TimeoutError) as failure:
+            pytest.fail(f"{failure}\n{report_failure(environment)}")
+        print(findings.summary())
+        helm_uninstall_leaves_no_pods(node, environment)
+
+
+def helm_uninstall_leaves_no_pods(node: RealNode, environment: Environment) -> None:
+    plane = node.plane
+    assert plane is not None
+    plane.helm("uninstall", RELEASE, "--namespace", OPERATOR_NAMESPACE, "--wait")
+    core = environment.cluster.core
+
+    def pods_left() -> list[str]:
+        return [
+            f"{p.metadata.namespace}/{p.metadata.name}"
+            for namespace in (NAMESPACE, OPERATOR_NAMESPACE)
+            for p in core.list_namespaced_pod(namespace).items
+        ]
+
+    plane.wait_for(lambda: not pods_left(), 120, "no pods left after helm uninstall", interval=1)
+
+
+def install_kcc_crds(node: RealNode) -> None:
+    """Config Connector's real CRDs, so the chart's cloud objects install too."""
+    plane = node.plane
+    assert plane is not None
+    folder = kcc_crds_dir()
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        pytest.fail(f"Config Connector CRDs not found in {folder}")
+    for path in files:
+        text = path.read_text()
+        # kubectl's client-side check rejects CEL rules for a server < 1.25; the server drops them.
+        args = ["apply", "--validate=false", "-f", str(path)]
+        plane.kubectl(*args)
+        name = yaml.safe_load(text)["metadata"]["name"]
+        plane.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
+
