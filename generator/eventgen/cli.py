@@ -150,7 +150,12 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         default="eventgen",
         help="generator name (default eventgen)",
     )
-    parser.add_argument("--generator-id", metavar="ID", help="generator_id stamped on events")
+    parser.add_argument(
+        "--generator-id",
+        type=flag_type(non_empty),
+        metavar="ID",
+        help="generator_id stamped on events",
+    )
     parser.add_argument(
         "--metrics-port",
         type=flag_type(port_number),

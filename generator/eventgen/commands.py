@@ -46,6 +46,10 @@ def configure_logging(level: str) -> None:
         level=getattr(logging, level.upper()),
         format="eventgen: %(levelname)s: %(message)s",
     )
+    if level != "debug":
+        # google.auth warns about each place it looked for credentials; when none is found
+        # the sink says so in its one-line error, with the ways to provide them.
+        logging.getLogger("google.auth").setLevel(logging.ERROR)
 
 
 def generator_options(

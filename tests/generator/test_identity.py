@@ -19,7 +19,7 @@ from eventgen.generation import EventStream, batch_density
 from eventgen.identity import RunIdentity
 from eventgen.options import GeneratorOptions
 
-SMALL_SHOP = {"customer_pool_size": 500, "product_pool_size": 50}
+SMALL_POOLS = GeneratorOptions(customer_pool_size=500, product_pool_size=50)
 EVENTS_PER_RUN = 300
 
 
@@ -27,7 +27,7 @@ def batch_events(
     name: str, seed: int, start: dt.datetime, locale: str, shard: int, shard_count: int = 2
 ) -> list[bytes]:
     """One shard of a batch, built the way ``eventgen batch`` builds it."""
-    options = GeneratorOptions(seed=seed, start=start, locale=locale, **SMALL_SHOP)
+    options = SMALL_POOLS.model_copy(update={"seed": seed, "start": start, "locale": locale})
     total = EVENTS_PER_RUN * shard_count
     density = batch_density(options, EVENTS_PER_RUN, 86_400.0)
     options = options.model_copy(update={"events_per_second": density})
@@ -79,7 +79,9 @@ def test_a_rerun_of_the_same_shard_is_byte_identical(combination: tuple[object, 
 
 
 def test_a_run_differs_from_another_in_any_option_span_size_or_mode() -> None:
-    options = GeneratorOptions(seed=3, start=STARTS[0], events_per_second=0.01, **SMALL_SHOP)
+    options = SMALL_POOLS.model_copy(
+        update={"seed": 3, "start": STARTS[0], "events_per_second": 0.01}
+    )
     base = RunIdentity(mode="batch", name="n", span_seconds=86_400.0, events=10, shard_count=1)
 
     def ids(opts: GeneratorOptions, run: RunIdentity, generator_id: str = "g") -> set[str]:
