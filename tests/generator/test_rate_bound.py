@@ -55,3 +55,13 @@ def test_a_live_rate_beyond_the_bound_is_refused_and_the_current_rate_stays(text
     with pytest.raises(LiveRateError, match="1,000,000 events/s"):
         parse_rate(text, "rate file r")
     assert parse_rate(str(int(MAX_RATE)), "rate file r") == MAX_RATE
+
+
+def test_the_crd_asks_no_pod_for_more_than_the_bound() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    crd = yaml.safe_load((Path(__file__).parents[2] / "crds" / "eventgenerators.yaml").read_text())
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert spec["properties"]["maxRatePerReplica"]["maximum"] == MAX_RATE
