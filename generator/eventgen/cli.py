@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from eventgen import __version__
+from eventgen.bounds import MAX_RATE
 from eventgen.errors import ConfigError, EventgenError
 from eventgen.runs import parse_run_id
 from eventgen.settings import (
@@ -22,7 +23,9 @@ from eventgen.settings import (
     TRUE_WORDS,
     apply_environment,
     exit_code,
+    finite_float,
     flag_type,
+    non_empty,
     non_negative_int,
     parse_duration,
     parse_size,
@@ -31,6 +34,7 @@ from eventgen.settings import (
     positive_int,
     rate_value,
 )
+from eventgen.stopping import StopFlag, stop_on_signals
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -81,7 +85,8 @@ def add_generator_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             "--" + name.replace("_", "-"),
             dest=f"option_{name}",
-            type=kind,
+            # nan would pass as a number and then fail every range check with a wrong reason.
+            type=flag_type(finite_float) if kind is float else kind,
             default=None,
             metavar=kind.__name__.upper(),
             help=f"{(field.description or name).rstrip('.')} (default {field.default})",
@@ -98,6 +103,7 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--output",
+        type=flag_type(non_empty),
         metavar="PATH",
         help="JSONL file, or folder (ending in /) of per-generator parts",
     )
@@ -138,14 +144,25 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """Flags shared by ``stream`` and ``batch``."""
-    parser.add_argument("--name", default="eventgen", help="generator name (default eventgen)")
-    parser.add_argument("--generator-id", metavar="ID", help="generator_id stamped on events")
+    parser.add_argument(
+        "--name",
+        type=flag_type(non_empty),
+        default="eventgen",
+        help="generator name (default eventgen)",
+    )
+    parser.add_argument(
+        "--generator-id",
+        type=flag_type(non_empty),
+        metavar="ID",
+        help="generator_id stamped on events",
+    )
     parser.add_argument(
         "--metrics-port",
         type=flag_type(port_number),
-        default=9102,
+        default=None,
         metavar="PORT",
-        help="serve /metrics and /healthz here (default 9102; 0 disables)",
+        help="serve /metrics and /healthz here (default 9102, skipped with a warning when "
+        "taken; a port given explicitly must be free; 0 disables)",
     )
     parser.add_argument(
         "--log-level",
@@ -173,10 +190,13 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
         "--rate",
         type=flag_type(rate_value),
         default=10.0,
-        help="events per second (default 10; 0 pauses)",
+        help=f"events per second (default 10; 0 pauses; at most {MAX_RATE:,.0f})",
     )
     stream.add_argument(
-        "--rate-file", metavar="PATH", help="file holding the live rate, polled every 0.5 s"
+        "--rate-file",
+        type=flag_type(non_empty),
+        metavar="PATH",
+        help="file holding the live rate, polled every 0.5 s",
     )
     stream.add_argument(
         "--rate-configmap",
@@ -278,21 +298,67 @@ def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argpar
     command = next((arg for arg in args_list if not arg.startswith("-")), None)
     if command in subparsers:
         apply_environment(subparsers[command], environ)
+        args_list = attach_dash_values(args_list, subparsers[command])
     return parser.parse_args(args_list)
+
+
+def attach_dash_values(args_list: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--duration -5s`` as ``--duration=-5s``, so the value's own check explains it.
+
+    argparse takes a value starting with ``-`` for an option and says "expected one
+    argument", which hides the real problem (a negative duration). A value that is itself
+    one of the parser's options (``--output --gzip``) is left alone: that one is missing.
+    """
+    known = parser._option_string_actions  # argparse offers no public way to list options
+    joined: list[str] = []
+    index = 0
+    while index < len(args_list):
+        token = args_list[index]
+        action = known.get(token)
+        following = args_list[index + 1] if index + 1 < len(args_list) else None
+        if (
+            action is not None
+            and action.nargs is None
+            and action.option_strings[0].startswith("--")
+            and following is not None
+            and following.startswith("-")
+            and not following.startswith("--")
+            and following not in known
+        ):
+            joined.append(f"{token}={following}")
+            index += 2
+            continue
+        joined.append(token)
+        index += 1
+    return joined
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``eventgen`` command; returns the exit code."""
-    from eventgen import commands
-
     environ = os.environ
+    # The handlers go in before the generator and the cloud clients are imported (a second
+    # or more): a signal from then on ends the run cleanly, with its summary.
+    stop = StopFlag()
+    try:
+        with stop_on_signals(stop):
+            return run_command(argv, environ, stop)
+    except KeyboardInterrupt:
+        # A second Ctrl-C: the user wants out now, not a traceback.
+        print("eventgen: error: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_command(argv: Sequence[str] | None, environ: Mapping[str, str], stop: StopFlag) -> int:
+    """Parse and run one command; errors become one line on stderr and an exit code."""
     try:
         args = parse_args(argv, environ)
+        from eventgen import commands
+
         if args.command == "schema":
             return commands.schema(args)
         if args.command == "stream":
-            return commands.stream(args, environ)
-        return commands.batch(args, environ)
+            return commands.stream(args, environ, stop)
+        return commands.batch(args, environ, stop)
     except ConfigError as error:
         print(f"eventgen: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -15,16 +15,19 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from eventgen.bounds import MAX_RATE, period_problem
 from eventgen.errors import ConfigError
+from eventgen.identity import RunIdentity
 from eventgen.metrics import Metrics, MetricsServer
 from eventgen.pacing import Pacer
-from eventgen.runner import StopFlag, Summary, report, run_batch, run_stream, stop_on_signals
+from eventgen.runner import StopFlag, Summary, report, run_batch, run_stream
 from eventgen.runs import run_token, stream_generator_id
 from eventgen.settings import (
+    ShardPlan,
     checked_generator_id,
     plan_shard,
     shard_index,
@@ -43,6 +46,10 @@ def configure_logging(level: str) -> None:
         level=getattr(logging, level.upper()),
         format="eventgen: %(levelname)s: %(message)s",
     )
+    if level != "debug":
+        # google.auth warns about each place it looked for credentials; when none is found
+        # the sink says so in its one-line error, with the ways to provide them.
+        logging.getLogger("google.auth").setLevel(logging.ERROR)
 
 
 def generator_options(
@@ -67,16 +74,38 @@ def generator_options(
         raise ConfigError(f"{flag}{first['msg']}") from None
 
 
+DEFAULT_METRICS_PORT = 9102
+
+
 @contextmanager
-def serving_metrics(metrics: Metrics, port: int) -> Iterator[None]:
-    """Serve /metrics and /healthz on ``port`` while the block runs (0: not at all)."""
-    if port == 0:
+def serving_metrics(metrics: Metrics, port: int | None) -> Iterator[None]:
+    """Serve /metrics and /healthz while the block runs.
+
+    ``port`` 0: not at all. ``None`` (neither flag nor environment): the default port, and
+    when that is taken (two shards on one machine) metrics are off for this process with a
+    warning, so local runs need no port bookkeeping. A port given explicitly (the operator
+    always does) must be free: a one-line error, exit 2, before anything is written.
+    """
+    chosen = DEFAULT_METRICS_PORT if port is None else port
+    if chosen == 0:
         yield
         return
     try:
-        server = MetricsServer(metrics, port)
+        server = MetricsServer(metrics, chosen)
     except OSError as error:
-        raise ConfigError(f"--metrics-port {port}: {error.strerror}") from None
+        if port is None:
+            log.warning(
+                "metrics port %d: %s; serving no metrics (give each process its own "
+                "--metrics-port, or 0 to disable)",
+                chosen,
+                error.strerror,
+            )
+            yield
+            return
+        raise ConfigError(
+            f"--metrics-port {chosen}: {error.strerror} (another process serves it: give "
+            "each generator its own port, or 0 to disable metrics)"
+        ) from None
     server.start()
     try:
         yield
@@ -93,7 +122,16 @@ def schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def checked_rate_file(text: str) -> Path:
+    """``--rate-file``: a file (it may appear later), never a folder, which would be polled
+    forever without ever holding a rate."""
+    path = Path(text)
+    if path.is_dir():
+        raise ConfigError(f"--rate-file {text} is a folder; it must name a file holding the rate")
+    return path
+
+
+def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
     """Run ``eventgen stream``: paced generation until --duration, --events or a signal."""
     from eventgen.generation import EventStream
     from eventgen.liverate import (
@@ -104,8 +142,10 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     )
 
     configure_logging(args.log_level)
+    # Every check first: nothing is bound, created or generated before the input is good.
     if args.rate_file and args.rate_configmap:
         raise ConfigError("use either --rate-file or --rate-configmap, not both")
+    rate_file = checked_rate_file(args.rate_file) if args.rate_file else None
     settings = sink_settings(args)
     now = dt.datetime.now(dt.UTC)
     # Each run (a container restart included) is its own generator; see eventgen.runs.
@@ -121,58 +161,75 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     options = generator_options(args, start=start, events_per_second=args.rate or 1.0)
     # The pacer sets a stream's rate; arrivals stay flat so event time keeps to the clock.
     options = options.model_copy(update={"daily_profile": False})
-    source = EventStream(options, generator_id)
-    # Simulate the orders already open at the start (about a second at high rates) before
-    # the pacer's schedule begins, so that second is not dropped as a backlog.
-    source.next_batch(0)
     pacer = Pacer(args.rate)
-    watchers: list[RateFileWatcher | ConfigMapRateWatcher] = []
 
     def on_rate(rate: float) -> None:
         if rate != pacer.rate:
             log.info("rate changed: %g -> %g events/s", pacer.rate, rate)
         pacer.set_rate(rate)
 
-    if args.rate_file:
-        watchers.append(RateFileWatcher(Path(args.rate_file), on_rate))
+    watchers: list[RateFileWatcher | ConfigMapRateWatcher] = []
+    if rate_file is not None:
+        watchers.append(RateFileWatcher(rate_file, on_rate))
     if args.rate_configmap:
         namespace, name = parse_configmap_ref(args.rate_configmap, environ.get("POD_NAMESPACE"))
         watchers.append(ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate))
-    stop = StopFlag()
-    built = build_sink(
-        settings,
-        generator_id=generator_id,
-        streaming=True,
-        stop=stop.event,
-        stop_grace=settings.flush_timeout,
-    )
     metrics = Metrics()
-    log.info("stream %s -> %s at %g events/s", generator_id, built.location, args.rate)
-    with serving_metrics(metrics, args.metrics_port), stop_on_signals(stop):
+    with ExitStack() as running:
+        running.enter_context(serving_metrics(metrics, args.metrics_port))
+        built = build_sink(
+            settings,
+            generator_id=generator_id,
+            streaming=True,
+            stop=stop.event,
+            stop_grace=settings.flush_timeout,
+        )
+        source = EventStream(options, generator_id, RunIdentity(mode="stream", name=args.name))
+        # Simulate the orders already open at the start (about a second at high rates)
+        # before the pacer's schedule begins, so that second is not dropped as a backlog.
+        source.next_batch(0)
+        log.info("stream %s -> %s at %g events/s", generator_id, built.location, args.rate)
         for watcher in watchers:
             watcher.start()
-        try:
-            summary = run_stream(
-                source,
-                built.sink,
-                pacer,
-                location=built.location,
-                metrics=metrics,
-                stop=stop,
-                max_events=args.events,
-                duration=args.duration,
-                flush_timeout=settings.flush_timeout,
-                # A stream from now keeps its timestamps on the clock; one from a fixed
-                # --start is a replay and must not depend on when it runs.
-                wall_clock=time.time if args.start is None else None,
-            )
-        finally:
-            for watcher in watchers:
-                watcher.stop()
+            running.callback(watcher.stop)
+        summary = run_stream(
+            source,
+            built.sink,
+            pacer,
+            location=built.location,
+            metrics=metrics,
+            stop=stop,
+            max_events=args.events,
+            duration=args.duration,
+            flush_timeout=settings.flush_timeout,
+            # A stream from now keeps its timestamps on the clock; one from a fixed
+            # --start is a replay and must not depend on when it runs.
+            wall_clock=time.time if args.start is None else None,
+        )
     return finish(summary, stop)
 
 
-def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def batch_start(args: argparse.Namespace) -> dt.datetime:
+    """The batch's start (``--start``, else midnight UTC today), checked with its span."""
+    start: dt.datetime = args.start or utc_midnight()
+    problem = period_problem(start, args.span)
+    if problem:
+        raise ConfigError(f"--start {start.isoformat()} with --span {args.span:g}s {problem}")
+    return start
+
+
+def checked_density(density: float, plan: ShardPlan, span: float) -> float:
+    """A shard's events per simulated second, if within :data:`~eventgen.bounds.MAX_RATE`."""
+    if density > MAX_RATE:
+        raise ConfigError(
+            f"--events: {plan.events} events in shard {plan.index} over --span {span:g}s is "
+            f"{density:,.0f} events per simulated second, above {MAX_RATE:,.0f} "
+            "(use more --shard-count or a longer --span)"
+        )
+    return density
+
+
+def batch(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
     """Run ``eventgen batch``: exactly this shard's share of --events, then the summary."""
     from eventgen.generation import EventStream, batch_density
 
@@ -182,33 +239,40 @@ def batch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     plan = plan_shard(args.events, shard_index(args, environ), args.shard_count)
     settings = sink_settings(args)
     generator_id = checked_generator_id(args.generator_id or f"{args.name}-shard-{plan.index}")
-    start: dt.datetime = args.start or utc_midnight()
+    start = batch_start(args)
     # Each shard covers the whole span at its own density; shards interleave in time.
     options = generator_options(args, start=start, events_per_second=1.0)
-    density = batch_density(options, plan.events, args.span)
+    density = checked_density(batch_density(options, plan.events, args.span), plan, args.span)
     options = options.model_copy(update={"events_per_second": density})
-    source = EventStream(options, generator_id)
+    # The run's identity: another day, span, size or name is another run (eventgen.identity).
+    run = RunIdentity(
+        mode="batch",
+        name=args.name,
+        span_seconds=args.span,
+        events=args.events,
+        shard_count=plan.count,
+    )
     # The contract promises batch at least 300 s to deliver what it generated.
     flush_timeout = max(settings.flush_timeout, 300.0)
-    stop = StopFlag()
-    built = build_sink(
-        settings,
-        generator_id=generator_id,
-        streaming=False,
-        partition_date=start.date(),
-        stop=stop.event,
-        stop_grace=flush_timeout,
-    )
     metrics = Metrics()
-    log.info(
-        "batch %s: shard %d of %d, %d events -> %s",
-        generator_id,
-        plan.index,
-        plan.count,
-        plan.events,
-        built.location,
-    )
-    with serving_metrics(metrics, args.metrics_port), stop_on_signals(stop):
+    with serving_metrics(metrics, args.metrics_port):
+        built = build_sink(
+            settings,
+            generator_id=generator_id,
+            streaming=False,
+            partition_date=start.date(),
+            stop=stop.event,
+            stop_grace=flush_timeout,
+        )
+        source = EventStream(options, generator_id, run)
+        log.info(
+            "batch %s: shard %d of %d, %d events -> %s",
+            generator_id,
+            plan.index,
+            plan.count,
+            plan.events,
+            built.location,
+        )
         summary = run_batch(
             source,
             built.sink,

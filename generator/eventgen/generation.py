@@ -7,9 +7,10 @@ simulated (as arrays, many orders at a time) when it is placed, its events wait 
 encoded columnar. Before the first event, the orders that would be open at ``start`` are
 simulated too, so shipments and deliveries flow from the first second (a shop in steady state).
 
-Output is a pure function of (options, generator_id, the events_per_second in force when
-orders were placed): the batch sizes asked for never change it. A new events_per_second
-applies to orders placed from then on; later steps of earlier orders keep their times.
+Output is a pure function of (options, generator_id, the run's identity, the
+events_per_second in force when orders were placed): the batch sizes asked for never change
+it. A new events_per_second applies to orders placed from then on; later steps of earlier
+orders keep their times.
 """
 
 from __future__ import annotations
@@ -21,17 +22,22 @@ import numpy as np
 
 from eventgen.arrivals import ArrivalProfile
 from eventgen.batches import EventBatch
+from eventgen.bounds import MAX_DENSITY
 from eventgen.catalog import Catalog, build_catalog
 from eventgen.encoding import EventEncoder
 from eventgen.faults import FaultPlan
+from eventgen.identity import RunIdentity, event_seed
 from eventgen.lifecycle import MICROS, Lifecycle, ScheduledEvents
 from eventgen.options import GeneratorOptions
 from eventgen.queue import EventQueue, make_tags, split_tags
 from eventgen.randomness import CounterRandom
-from eventgen.seeding import derive_seed
 
 MIN_ORDERS_PER_STEP = 16
 MAX_ORDERS_PER_STEP = 1 << 16
+LOOKAHEAD_SECONDS = 0.01
+"""Most simulated time orders are placed ahead of need. They are placed at the density in
+force then, which a later change cannot move: 16 orders ahead at 1 event/s was a minute of
+event time that a rise to 5,000/s emitted at once, far ahead of the clock."""
 
 
 @lru_cache(maxsize=4)
@@ -63,10 +69,13 @@ class EventStream:
     """The events of one generator (replica or shard), in simulated-time order.
 
     Pools come from ``options.seed`` (the same shop for every replica and shard); the events
-    from ``derive_seed(options.seed, generator_id)``, so generators never repeat each other.
+    from :func:`eventgen.identity.event_seed` of the options, ``generator_id`` and ``run``,
+    so generators, periods and runs never repeat each other (docs/events.md#identity).
     """
 
-    def __init__(self, options: GeneratorOptions, generator_id: str) -> None:
+    def __init__(
+        self, options: GeneratorOptions, generator_id: str, run: RunIdentity | None = None
+    ) -> None:
         if not generator_id:
             raise ValueError("generator_id must not be empty")
         self.options = options
@@ -74,7 +83,7 @@ class EventStream:
         self.catalog = shop_catalog(
             options.seed, options.locale, options.product_pool_size, options.customer_pool_size
         )
-        self._random = CounterRandom(derive_seed(options.seed, generator_id))
+        self._random = CounterRandom(event_seed(options, generator_id, run or RunIdentity()))
         self._lifecycle = Lifecycle(options, self._random)
         self._faults = FaultPlan(options, self._random)
         self._encoder = EventEncoder(
@@ -101,8 +110,10 @@ class EventStream:
 
     @events_per_second.setter
     def events_per_second(self, value: float) -> None:
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"events_per_second must be a finite number > 0, got {value}")
+        if not (math.isfinite(value) and 0 < value <= MAX_DENSITY):
+            raise ValueError(
+                f"events_per_second must be a finite number > 0 and <= {MAX_DENSITY:g}, got {value}"
+            )
         self._events_per_second = float(value)
 
     @property
@@ -136,8 +147,8 @@ class EventStream:
             self._warm_up()
         while self._queue.ready < count:
             missing = count - self._queue.ready
-            wanted = math.ceil(missing / self._lifecycle.expected_events_per_order) + 1
-            self._place_orders(min(max(wanted, MIN_ORDERS_PER_STEP), MAX_ORDERS_PER_STEP))
+            wanted = math.ceil(missing / self._lifecycle.expected_events_per_order)
+            self._place_orders(min(max(wanted, self._least_orders_per_step()), MAX_ORDERS_PER_STEP))
             self._queue.release(self._clock)
         keys, tags = self._queue.pop(count)
         if len(keys):
@@ -154,6 +165,12 @@ class EventStream:
             event_types=encoded.event_types,
             order_ids=encoded.order_ids,
         )
+
+    def _least_orders_per_step(self) -> int:
+        """Orders worth placing in one step: at high rates at least MIN_ORDERS_PER_STEP
+        (fewer numpy calls per event); at low rates no more than LOOKAHEAD_SECONDS' worth."""
+        order_rate = self._lifecycle.order_rate(self._events_per_second)
+        return max(1, min(MIN_ORDERS_PER_STEP, int(order_rate * LOOKAHEAD_SECONDS)))
 
     def _rates(self) -> tuple[float, float]:
         order_rate = self._lifecycle.order_rate(self._events_per_second)

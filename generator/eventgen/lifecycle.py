@@ -50,10 +50,11 @@ class Delay:
         return self.median_seconds * math.exp(self.sigma**2 / 2)
 
     def draw_micros(self, random: CounterRandom, orders: I64, field: Field, scale: float) -> I64:
-        """One delay per order in integer microseconds, times ``scale``."""
+        """One delay per order in integer microseconds, times ``scale``; at least 1 µs, so
+        an order's steps never share a timestamp however far ``scale`` shrinks them."""
         seconds = self.median_seconds * np.exp(self.sigma * random.normal(orders, field))
         seconds = np.clip(seconds, self.min_seconds, self.max_seconds)
-        return np.rint(seconds * (scale * MICROS)).astype(np.int64)
+        return np.maximum(np.rint(seconds * (scale * MICROS)), 1).astype(np.int64)
 
 
 @dataclass(frozen=True)

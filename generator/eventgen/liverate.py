@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 import os
 import threading
 import time
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eventgen.bounds import rate_problem
 from eventgen.errors import ConfigError, LiveRateError
 
 RATE_KEY = "ratePerReplica"
@@ -39,8 +39,9 @@ def parse_rate(text: str, source: str) -> float:
         rate = float(stripped)
     except ValueError:
         raise LiveRateError(f"{source}: rate {stripped!r} is not a number") from None
-    if not math.isfinite(rate) or rate < 0:
-        raise LiveRateError(f"{source}: rate {stripped!r} must be a finite number >= 0")
+    problem = rate_problem(rate)
+    if problem:
+        raise LiveRateError(f"{source}: rate {stripped!r} {problem}")
     return rate
 
 

@@ -12,6 +12,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from eventgen.bounds import MAX_DENSITY
 from eventgen.locales import supported_locale
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,7 +42,10 @@ class GeneratorOptions(BaseModel):
         default=DEFAULT_START, description="Simulated time of the stream's start."
     )
     events_per_second: float = Field(
-        default=100.0, gt=0, description="Initial events per simulated second."
+        default=100.0,
+        gt=0,
+        le=MAX_DENSITY,
+        description="Initial events per simulated second.",
     )
     cancel_rate: float = Field(default=0.05, ge=0, le=1, description="Share of orders cancelled.")
     refund_rate: float = Field(

@@ -16,11 +16,11 @@ Clock and sleep are injectable, so accuracy is tested on a simulated clock.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
 
+from eventgen.bounds import rate_problem
 from eventgen.errors import ConfigError
 
 Clock = Callable[[], float]
@@ -28,9 +28,11 @@ Sleep = Callable[[float], None]
 
 
 def validate_rate(rate: float) -> float:
-    """Return ``rate`` (events per second) if it is finite and >= 0, else raise ConfigError."""
-    if not math.isfinite(rate) or rate < 0:
-        raise ConfigError(f"rate must be a finite number >= 0 events/s, got {rate!r}")
+    """Return ``rate`` (events per second) if it is finite, >= 0 and at most
+    :data:`eventgen.bounds.MAX_RATE`, else raise ConfigError."""
+    problem = rate_problem(rate)
+    if problem:
+        raise ConfigError(f"rate {rate!r} {problem}")
     return float(rate)
 
 

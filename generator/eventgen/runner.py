@@ -9,20 +9,18 @@ interrupts a flush that hangs.
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from eventgen.errors import SinkError
 from eventgen.metrics import Metrics
 from eventgen.pacing import Pacer
 from eventgen.sinks.base import Sink
+from eventgen.stopping import StopFlag as StopFlag
+from eventgen.stopping import stop_on_signals as stop_on_signals
 from eventgen.timekeeping import keep_on_clock
 
 if TYPE_CHECKING:
@@ -70,46 +68,6 @@ class Summary:
             f"seconds={self.seconds:.2f} events_per_second={self.events_per_second:.0f} "
             f"output={self.location}"
         )
-
-
-class StopFlag:
-    """Set by SIGTERM/SIGINT (or by code); the loops stop at the next batch boundary."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.signal_name: str | None = None
-
-    def is_set(self) -> bool:
-        """True once a stop was requested."""
-        return self.event.is_set()
-
-    def set(self, reason: str = "requested") -> None:
-        """Request a stop."""
-        self.signal_name = self.signal_name or reason
-        self.event.set()
-
-
-@contextmanager
-def stop_on_signals(flag: StopFlag) -> Iterator[None]:
-    """Route SIGTERM and SIGINT to ``flag`` while the block runs (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        flag.set(signal.Signals(signum).name)
-        # A second signal gets the default behaviour (terminate / KeyboardInterrupt).
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    for sig in previous:
-        signal.signal(sig, handle)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 class Loop:

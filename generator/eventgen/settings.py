@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from eventgen.bounds import MAX_DURATION_SECONDS, period_problem, rate_problem
 from eventgen.errors import ConfigError
 
 T = TypeVar("T")
@@ -24,7 +26,8 @@ ENV_PREFIX = "EVENTGEN_"
 SINKS = ("stdout", "jsonl", "pubsub", "gcs")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+# A sign is accepted so that "-5s" is refused as "must be greater than zero", not as a typo.
+_DURATION = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 
@@ -55,6 +58,8 @@ def parse_duration(text: str) -> float:
     seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be greater than zero")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"duration {text!r} is longer than {MAX_DURATION_SECONDS / 86_400:.0f}d")
     return seconds
 
 
@@ -71,12 +76,19 @@ def parse_size(text: str) -> int:
 
 
 def parse_start(text: str) -> dt.datetime:
-    """An ISO date or datetime; naive values are UTC."""
+    """An ISO date or datetime in UTC (naive values are UTC), within
+    :func:`eventgen.bounds.period_problem`'s range."""
     try:
         value = dt.datetime.fromisoformat(text)
+        value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
     except ValueError:
         raise ValueError(f"invalid start {text!r} (use an ISO date or datetime)") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise ValueError(f"start {text!r} is outside the years 1970 to 9998") from None
+    problem = period_problem(value)
+    if problem:
+        raise ValueError(f"start {text!r} {problem}")
+    return value
 
 
 def non_negative_int(text: str) -> int:
@@ -133,14 +145,33 @@ def _integer(text: str) -> int:
 
 
 def rate_value(text: str) -> float:
-    """A finite rate in events per second, >= 0."""
+    """A rate in events per second: finite, >= 0, at most :data:`eventgen.bounds.MAX_RATE`."""
     try:
         value = float(text)
     except ValueError:
         raise ValueError(f"rate {text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(f"rate {text!r} must be a finite number >= 0")
+    problem = rate_problem(value)
+    if problem:
+        raise ValueError(f"rate {text!r} {problem}")
     return value
+
+
+def finite_float(text: str) -> float:
+    """A finite decimal number (``nan`` and ``inf`` would slip past range checks)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def non_empty(text: str) -> str:
+    """Text that is not empty or only blanks (an empty name or path is always a mistake)."""
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
 
 
 def parse_bool(text: str, name: str) -> bool:

@@ -20,10 +20,20 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+# The documented bound (docs/runtime.md#streaming), held through rises and drops at rates
+# from BOUNDED_FROM_RATE up (tests/generator/test_timekeeping.py, on a simulated clock):
+# an event is written at most AHEAD_BOUND_SECONDS before its timestamp and at most
+# BEHIND_BOUND_SECONDS after it, plus the time the sink itself takes. Below that rate
+# orders are seconds apart and one arrival can be stamped seconds ahead.
+AHEAD_BOUND_SECONDS = 0.5
+BEHIND_BOUND_SECONDS = 0.2
+BOUNDED_FROM_RATE = 20.0
 # Lag (seconds) tolerated before the events to come are shifted forward.
 LAG_TOLERANCE_SECONDS = 0.1
-# Seconds ahead of the clock that double the density of new orders.
-DRIFT_DOUBLING_SECONDS = 0.25
+# Seconds ahead of the clock that double the density of new orders. Strong, so that the
+# lead a rise leaves (its first batch finds only new orders' placements) shrinks within a
+# few batches: at 0.25 s, a rise 50 -> 5,000/s kept events ~0.3 s ahead for minutes.
+DRIFT_DOUBLING_SECONDS = 0.05
 # The density never moves further than this factor above the target rate, so a large
 # lead is worked off smoothly rather than by a burst of orders.
 MAX_STEERING_FACTOR = 16.0

@@ -5,55 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from eventgen.schema import bigquery_schema, json_schema
 from tests.generator.cli_process import run_eventgen, summary
 
-
-@pytest.mark.parametrize(
-    ("args", "env", "message"),
-    [
-        ([], {}, "the following arguments are required"),
-        (["stream", "--rate", "fast"], {}, "argument --rate: rate 'fast' is not a number"),
-        (["stream", "--rate", "-5"], {}, "--rate"),
-        (["batch"], {}, "batch needs --events N"),
-        (
-            ["batch", "--events", "10", "--shard-index", "3", "--shard-count", "3"],
-            {},
-            "outside 0..2",
-        ),
-        (["batch", "--events", "10", "--sink", "gcs"], {}, "--sink gcs needs --gcs-bucket"),
-        (["batch", "--events", "10", "--sink", "pubsub"], {}, "needs --pubsub-project"),
-        (["batch", "--events", "10", "--sink", "ftp"], {}, "invalid choice: 'ftp'"),
-        (["batch", "--events", "10", "--cancel-rate", "1.5"], {}, "--cancel-rate:"),
-        (["batch", "--events", "10", "--locale", "xx_XX"], {}, "unsupported locale"),
-        (["batch", "--events", "10", "--span", "soon"], {}, "invalid duration"),
-        (["batch", "--events", "10", "--start", "yesterday"], {}, "invalid start"),
-        (["batch", "--events", "10", "--output", "f.jsonl", "--rotate-bytes", "1k"], {}, "folder"),
-        (["batch", "--bogus"], {}, "unrecognized arguments: --bogus"),
-        (["batch"], {"EVENTGEN_EVENTS": "many"}, "EVENTGEN_EVENTS='many'"),
-        (["batch", "--events", "5"], {"EVENTGEN_GZIP": "maybe"}, "EVENTGEN_GZIP='maybe'"),
-        (["stream"], {"EVENTGEN_SINK": "carrier-pigeon"}, "choose from stdout, jsonl"),
-        (["batch", "--events", "5"], {"JOB_COMPLETION_INDEX": "x"}, "JOB_COMPLETION_INDEX"),
-        (["stream", "--rate-configmap", "only-name"], {}, "NAMESPACE/NAME"),
-        (["batch", "--events", "5", "--metrics-port", "99999"], {}, "from 0 to 65535"),
-        (["stream", "--metrics-port", "70000"], {}, "from 0 to 65535"),
-        (["batch", "--events", "5", "--output", "out/", "--generator-id", "../x"], {}, "'/'"),
-        (["stream", "--events", "5", "--output", "out/", "--name", "a/b"], {}, "'/'"),
-    ],
-)
-def test_bad_input_is_one_line_on_stderr_and_exit_2(
-    args: list[str], env: dict[str, str], message: str, tmp_path: Path
-) -> None:
-    result = run_eventgen(args, env, cwd=tmp_path)
-    lines = result.stderr.decode().splitlines()
-    assert result.returncode == 2, result.stderr
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("eventgen: error: ")
-    assert message in lines[0]
-    assert result.stdout == b""
-    assert list(tmp_path.iterdir()) == [], "bad input must not write anything"
+# Bad input: tests/generator/test_bad_input.py (a table of command lines and environments).
 
 
 def test_schema_prints_the_models_bigquery_and_json_schemas() -> None:

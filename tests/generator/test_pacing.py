@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from eventgen.bounds import MAX_RATE
 from eventgen.errors import ConfigError
 from eventgen.pacing import Pacer
 
@@ -64,8 +65,16 @@ def test_low_rates_send_single_events_high_rates_bounded_batches() -> None:
     clock = SimulatedClock()
     slow = Pacer(5.0, clock=clock, sleep=clock.sleep)
     assert {n for _, n in run(slow, clock, clock.now + 3)} == {1}
-    fast = Pacer(10_000_000.0, clock=clock, sleep=clock.sleep, max_batch=4_000)
+    fast = Pacer(MAX_RATE, clock=clock, sleep=clock.sleep, max_batch=4_000)
     assert max(n for _, n in run(fast, clock, clock.now + 0.1)) == 4_000
+
+
+@pytest.mark.parametrize("rate", [MAX_RATE * 1.000001, 1e12, float("nan"), -1.0])
+def test_rates_above_the_bound_or_not_finite_are_refused(rate: float) -> None:
+    pacer = Pacer(10.0)
+    with pytest.raises(ConfigError, match="rate"):
+        pacer.set_rate(rate)
+    assert pacer.rate == 10.0
 
 
 def test_rate_change_takes_effect_without_restart() -> None:
@@ -112,7 +121,7 @@ def test_a_sink_slower_than_the_rate_gets_what_it_can_take() -> None:
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
 def test_invalid_rates_are_rejected(bad: float) -> None:
-    with pytest.raises(ConfigError, match="rate must be"):
+    with pytest.raises(ConfigError, match="must be a finite number"):
         Pacer(bad)
     pacer = Pacer(1.0)
     with pytest.raises(ConfigError):

@@ -17,6 +17,9 @@ from eventgen.pacing import Pacer
 from eventgen.runner import StopFlag, run_stream
 from eventgen.sinks.base import DeliveryStats
 from eventgen.timekeeping import (
+    AHEAD_BOUND_SECONDS,
+    BEHIND_BOUND_SECONDS,
+    BOUNDED_FROM_RATE,
     LAG_TOLERANCE_SECONDS,
     MAX_STEERING_FACTOR,
     keep_on_clock,
@@ -48,11 +51,11 @@ def test_behind_the_clock_the_events_to_come_are_shifted_forward_by_the_lag() ->
 
 
 def test_ahead_of_the_clock_new_orders_get_denser_and_time_never_moves_back() -> None:
-    source = FakeSource(simulated_time=1000.2)
+    source = FakeSource(simulated_time=1000.05)
     keep_on_clock(source, rate=500, now=1000.0)
     assert source.shifted == 0
     assert source.events_per_second > 500
-    further = FakeSource(simulated_time=1000.4)
+    further = FakeSource(simulated_time=1000.1)
     keep_on_clock(further, rate=500, now=1000.0)
     assert further.events_per_second > source.events_per_second
 
@@ -141,4 +144,97 @@ def test_timestamps_track_the_wall_clock_through_a_rise_and_a_drop() -> None:
     assert len(settled) > 10_000
     worst = max(settled, key=abs)
     assert abs(worst) < 1.0, f"an event stamped {worst:+.2f} s away from when it was sent"
+    assert sink.out_of_order == 0, "an order's steps must stay in order"
+
+
+class SimulatedTime:
+    """Wall and monotonic clock in one, advanced only by the pacer's sleeps; rate changes
+    and the stop happen at given simulated seconds, so a run is exact and repeatable."""
+
+    def __init__(self, start: float, changes: list[tuple[float, float]], end: float) -> None:
+        self.start = self.now = start
+        self.changes = sorted(changes)
+        self.end = end
+        self.stop = StopFlag()
+        self.pacer: Pacer | None = None
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        while self.changes and self.now - self.start >= self.changes[0][0]:
+            _, rate = self.changes.pop(0)
+            assert self.pacer is not None
+            self.pacer.set_rate(rate)
+        if self.now - self.start >= self.end:
+            self.stop.set()
+
+
+class StampSink:
+    """Records how far each event's timestamp is from the simulated moment it is written."""
+
+    def __init__(self, time: SimulatedTime) -> None:
+        self.time = time
+        self.stats = DeliveryStats()
+        self.ahead = 0.0  # most seconds an event was stamped after the moment it was written
+        self.behind = 0.0
+        self.events = 0
+        self.last_stamp: dict[str, float] = {}
+        self.out_of_order = 0
+
+    def write(self, batch: EventBatch) -> None:
+        for payload in batch.payloads:
+            event = orjson.loads(payload)
+            stamp = dt.datetime.fromisoformat(event["event_timestamp"]).timestamp()
+            self.ahead = max(self.ahead, stamp - self.time.now)
+            self.behind = max(self.behind, self.time.now - stamp)
+            if stamp <= self.last_stamp.get(event["order_id"], -1.0):
+                self.out_of_order += 1
+            self.last_stamp[event["order_id"]] = stamp
+        self.events += len(batch)
+        self.stats.add_delivered(len(batch), 0)
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("first_rate", "changes", "seconds"),
+    [
+        (50.0, [(5.0, 5_000.0)], 15.0),  # the reported rise: 0.89 s ahead for ~9 s before
+        (200.0, [(3.0, 2_000.0), (8.0, 50.0)], 14.0),
+        (5_000.0, [(4.0, BOUNDED_FROM_RATE)], 10.0),
+        (BOUNDED_FROM_RATE, [(3.0, 100_000.0), (4.0, BOUNDED_FROM_RATE)], 8.0),
+        (1_000.0, [(3.0, 0.0), (5.0, 1_000.0)], 8.0),  # a pause and a resume
+    ],
+)
+def test_the_documented_timestamp_bound_holds_through_rises_and_drops_on_a_simulated_clock(
+    first_rate: float, changes: list[tuple[float, float]], seconds: float
+) -> None:
+    start = 1_780_000_000.0
+    time_ = SimulatedTime(start, changes, seconds)
+    options = GeneratorOptions(
+        seed=11, start=dt.datetime.fromtimestamp(start, dt.UTC), events_per_second=first_rate
+    ).model_copy(update={"daily_profile": False})
+    source = EventStream(options, "clocked")
+    source.next_batch(0)  # the open orders, simulated before pacing starts, as the CLI does
+    pacer = Pacer(first_rate, clock=time_.clock, sleep=time_.sleep)
+    time_.pacer = pacer
+    sink = StampSink(time_)
+    run_stream(
+        source,
+        sink,
+        pacer,
+        location="memory",
+        metrics=Metrics(),
+        stop=time_.stop,
+        wall_clock=time_.clock,
+    )
+    assert sink.events > first_rate * 2
+    assert sink.ahead <= AHEAD_BOUND_SECONDS, f"an event stamped {sink.ahead:.3f} s ahead"
+    assert sink.behind <= BEHIND_BOUND_SECONDS, f"an event stamped {sink.behind:.3f} s behind"
     assert sink.out_of_order == 0, "an order's steps must stay in order"

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from eventgen.errors import ConfigError
+
 if TYPE_CHECKING:
     from eventgen.batches import EventBatch
 
@@ -75,3 +77,17 @@ class Sink(Protocol):
     def close(self) -> None:
         """Flush and release resources (files, clients, threads). Idempotent."""
         ...
+
+
+def no_credentials(service: str, error: Exception) -> ConfigError:
+    """The one-line error for a cloud sink without Application Default Credentials.
+
+    The client library's own exception would end the process with a traceback; this is
+    found before anything is generated, so it is bad input (exit 2) with the ways out.
+    """
+    detail = " ".join(str(error).split())
+    return ConfigError(
+        f"{service}: no Google credentials found (set GOOGLE_APPLICATION_CREDENTIALS, run "
+        "`gcloud auth application-default login`, or use Workload Identity in a pod; "
+        f"an emulator needs its *_EMULATOR_HOST variable): {detail}"
+    )

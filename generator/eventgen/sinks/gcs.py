@@ -17,6 +17,7 @@ import importlib
 from typing import Any
 
 from eventgen.errors import SinkError
+from eventgen.sinks.base import no_credentials
 from eventgen.sinks.rolling import MemoryPart, RollingSink, part_name
 
 DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024
@@ -43,7 +44,7 @@ def make_client() -> Any:
             return storage.Client(project=project, credentials=credentials.AnonymousCredentials())
         return storage.Client()
     except DefaultCredentialsError as error:
-        raise SinkError(f"Cloud Storage: no credentials ({error})") from None
+        raise no_credentials("Cloud Storage", error) from None
 
 
 class GcsSink(RollingSink):

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from eventgen.errors import ConfigError, SinkError
 from eventgen.sinks.rolling import RollingSink, open_encoder, part_name
+from eventgen.sinks.targets import check_file_target, check_folder_target
 
 
 def is_folder_target(path: Path, raw: str) -> bool:
@@ -54,6 +55,11 @@ class JsonlSink(RollingSink):
         self._path = path
         self._folder = folder
         self._generator_id = generator_id
+        # Before the folder is created or anything generated: never replace what is not ours.
+        if folder:
+            check_folder_target(path, generator_id)
+        else:
+            check_file_target(path)
         try:
             (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
         except OSError as error:

@@ -18,9 +18,12 @@ from typing import Any
 
 import grpc
 from google.api_core import exceptions
+from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import pubsub_v1
 from google.pubsub_v1 import types
 from google.pubsub_v1.services.publisher.client import PublisherClient as GeneratedPublisher
+
+from eventgen.sinks.base import no_credentials
 
 PubsubMessage: Any = types.PubsubMessage.pb()
 PublishRequest: Any = types.PublishRequest.pb()
@@ -67,7 +70,10 @@ class RequestSender:
         self._stopping = stopping
         # The high-level client only for its channel set-up (credentials, emulator, options);
         # its publish() is bypassed in favour of the generated method of its base class.
-        self._client = pubsub_v1.PublisherClient()
+        try:
+            self._client = pubsub_v1.PublisherClient()
+        except DefaultCredentialsError as error:
+            raise no_credentials("Pub/Sub", error) from None
 
     def send(self, messages: list[Any]) -> None:
         """Publish ``messages`` in one request; retry transient errors; raise PublishFailed."""
