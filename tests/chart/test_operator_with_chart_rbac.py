@@ -40,13 +40,13 @@ def _env_argv(container: Manifest, namespace: str, kubeconfig: Path) -> list[str
     """``env NAME=VALUE ...``: the container's environment as the kubelet would resolve it,
     plus the ServiceAccount's kubeconfig, on top of this process's environment."""
     assignments = []
+    downward = {"metadata.namespace": namespace, "metadata.name": "operator-under-test"}
     for item in container.get("env", []):
+        field = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
         if "value" in item:
             value = item["value"]
-        elif item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == (
-            "metadata.namespace"
-        ):
-            value = namespace
+        elif field in downward:
+            value = downward[field]
         else:
             raise AssertionError(f"the test cannot resolve env {item}")
         assignments.append(f"{item['name']}={value}")

@@ -46,7 +46,10 @@ STREAM_RATE, MAX_RATE_PER_REPLICA = 1000.0, 2000.0
 # The live rate edits, each with the replicas it must give: up (a second pod joins), to 0
 # (Paused: every pod drains and stops), and back (a new pod).
 RATE_EDITS: tuple[tuple[float, int], ...] = ((4000.0, 2), (0.0, 0), (2000.0, 1))
-SETTLE_LIMIT = 5.0  # seconds: the measured rate reaches each new target within this
+SETTLE_LIMIT = 5.0  # seconds: the measured rate reaches each edited target within this
+# Resuming a suspended generator creates its Deployment's pods from nothing (schedule, start
+# the container, import the libraries): not a live edit, so a looser bound.
+RESUME_LIMIT = 15.0
 SETTLE_TOLERANCE = 0.05  # +-5 % over a 1 s window counts as "reached"
 HOLD_SECONDS = 12.0  # how long each rate is kept before the next edit
 STEADY_TOLERANCE = 0.05  # the rate over a steady window, +-5 %
@@ -86,7 +89,7 @@ class Findings:
     """Figures the scenario measured, for its summary (and the README)."""
 
     settle_delays: list[tuple[str, float]] = field(default_factory=list)
-    drained: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     streamed: int = 0
 
     def summary(self) -> str:
@@ -100,7 +103,7 @@ class Findings:
                 f"median {statistics.median(delays):.1f} s, max {max(delays):.1f} s "
                 f"over {len(delays)} edits"
             )
-        lines += self.drained
+        lines += self.notes
         lines.append(f"{self.streamed} streamed events, every generator_id gap-free from 0")
         return "\n".join(f"   {line}" for line in lines)
 
@@ -130,7 +133,6 @@ class Scenario:
             self.no_streamed_event_was_lost()
         finally:
             self.collector.stop()
-        print(self.findings.summary(), flush=True)
         return self.findings
 
     # --- operator ----------------------------------------------------------------------------
@@ -220,7 +222,8 @@ class Scenario:
         step(f"live rate edits {rates} events/s: no restarts, one ReplicaSet")
         previous = STREAM_RATE
         for rate, replicas in RATE_EDITS:
-            before = self.cluster.identities(self.cluster.deployment_pods(self.namespace, STREAM_NAME))
+            pods = self.cluster.deployment_pods(self.namespace, STREAM_NAME)
+            before = self.cluster.identities(pods)
             self.cluster.patch_generator_spec(self.namespace, STREAM_NAME, {"rate": rate})
             edited_at = time.time()
             after = self.ready_replicas(STREAM_NAME, replicas) if replicas else self.no_pods()
@@ -238,8 +241,9 @@ class Scenario:
         follower = self.cluster.follow_log(self.namespace, pod_name)
         time.sleep(2)  # the follower is attached before the pod is told to stop
         self.cluster.core.delete_namespaced_pod(pod_name, self.namespace)
+        said = re.compile(r"summary: generated=(\d+) delivered=(\d+) failed=(\d+)")
         summary = wait_for(
-            lambda: re.search(r"summary: generated=(\d+) delivered=(\d+) failed=(\d+)", follower.text()),
+            lambda: said.search(follower.text()),
             90,
             f"the summary line of {pod_name} after SIGTERM",
             interval=0.5,
@@ -254,7 +258,7 @@ class Scenario:
             f"{pod_name} generated {generated} events; the server got {len(own)} distinct "
             f"sequences (highest {max(own, default=-1)})",
         )
-        self.findings.drained.append(
+        self.findings.notes.append(
             f"deleted pod {pod_name}: generated={generated} delivered={delivered}, "
             f"all {len(own)} at the server"
         )
@@ -265,20 +269,21 @@ class Scenario:
             self.cluster.deployment_pods(self.namespace, STREAM_NAME)
         )
         log = self.env.kubectl(["logs", "-n", self.namespace, pod_name])
-        check(f"stream {pod_name}." in log, f"`kubectl logs {pod_name}` lacks its start line:\n{log}")
+        check(f"stream {pod_name}." in log, f"`kubectl logs {pod_name}` lacks its start line:{log}")
         metrics = self.cluster.core.connect_get_namespaced_pod_proxy_with_path(
             f"{pod_name}:9102", self.namespace, "metrics"
         )
         generated = re.search(r"^eventgen_events_generated_total (\S+)$", metrics, re.MULTILINE)
-        target = re.search(
-            r"^eventgen_target_rate_events_per_second (\S+)$", metrics, re.MULTILINE
+        target = re.search(r"^eventgen_target_rate_events_per_second (\S+)$", metrics, re.MULTILINE)
+        check(
+            generated is not None and target is not None, f"/metrics lacks the counters:{metrics}"
         )
-        check(generated is not None and float(generated.group(1)) > 0, "no events in /metrics")
-        assert target is not None
+        assert generated is not None and target is not None
+        check(float(generated.group(1)) > 0, "no events in /metrics")
         per_replica = RATE_EDITS[-1][0] / RATE_EDITS[-1][1]
         check(
-            target is not None and float(target.group(1)) == per_replica,
-            f"/metrics target rate {target.group(1) if target else None}, not {per_replica:g}",
+            float(target.group(1)) == per_replica,
+            f"/metrics target rate {target.group(1)}, not {per_replica:g}",
         )
         print(f"   {pod_name}: generated_total={generated.group(1)} target={target.group(1)}")
 
@@ -295,7 +300,7 @@ class Scenario:
         resumed_at = time.time()
         self.ready_replicas(STREAM_NAME, 1)
         self.wait_phase(STREAM_NAME, "Running")
-        self.hold_and_check_rate(RATE_EDITS[-1][0], "resume", resumed_at)
+        self.hold_and_check_rate(RATE_EDITS[-1][0], "resume", resumed_at, RESUME_LIMIT)
 
     # --- batch -------------------------------------------------------------------------------
 
@@ -400,27 +405,34 @@ class Scenario:
             self.collector.unparsable == 0, f"{self.collector.unparsable} messages were not events"
         )
         self.findings.streamed = sum(r.distinct for r in reports)
+        print(self.findings.summary(), flush=True)
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def hold_and_check_rate(self, target: float, label: str, edited_at: float | None = None) -> None:
-        """Keep the rate for HOLD_SECONDS; check the delay to reach it and the steady rate."""
+    def hold_and_check_rate(
+        self,
+        target: float,
+        label: str,
+        edited_at: float | None = None,
+        limit: float = SETTLE_LIMIT,
+    ) -> None:
+        """Keep the rate for HOLD_SECONDS; check the delay to reach it (at most ``limit``
+        seconds after ``edited_at``) and the steady rate over the hold's last 5 s."""
         began = edited_at if edited_at is not None else time.time()
         time.sleep(max(0.0, began + HOLD_SECONDS + 2 - time.time()))  # +2 s: delivery lag
         times = ev.publish_times(e for e in self.collector.events() if e.published_at >= began - 2)
         horizon = began + HOLD_SECONDS
         if edited_at is not None:
-            delay = ev.settle_delay(
-                times, edited_at, target, horizon, tolerance=SETTLE_TOLERANCE
-            )
+            delay = ev.settle_delay(times, edited_at, target, horizon, tolerance=SETTLE_TOLERANCE)
             check(delay is not None, f"{label}: the rate never reached {target:g}/s")
             assert delay is not None
             print(f"   {label}: {target:g}/s reached at the server after {delay:.1f} s")
-            self.findings.settle_delays.append((label, delay))
-            check(delay <= SETTLE_LIMIT, f"{label}: {target:g}/s took {delay:.1f} s (> 5 s)")
-        steady = ev.rate_between(
-            [ev.Received("", 0, "", t) for t in times], horizon - 5, horizon
-        )
+            if limit == SETTLE_LIMIT:
+                self.findings.settle_delays.append((label, delay))
+            else:
+                self.findings.notes.append(f"{label}: {target:g}/s after {delay:.1f} s")
+            check(delay <= limit, f"{label}: {target:g}/s took {delay:.1f} s (> {limit:g} s)")
+        steady = ev.rate_between([ev.Received("", 0, "", t) for t in times], horizon - 5, horizon)
         check(
             ev.within(steady, target, STEADY_TOLERANCE) if target else steady == 0,
             f"{label}: {steady:.1f}/s over the last 5 s, not {target:g}/s",
@@ -471,10 +483,12 @@ class Scenario:
 
     def wait_phase(self, name: str, phase: str) -> None:
         wait_for(
-            lambda: (self.cluster.get_generator(self.namespace, name) or {})
-            .get("status", {})
-            .get("phase")
-            == phase,
+            lambda: (
+                (self.cluster.get_generator(self.namespace, name) or {})
+                .get("status", {})
+                .get("phase")
+                == phase
+            ),
             60,
             f"{name} phase {phase}",
             interval=0.5,

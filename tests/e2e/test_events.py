@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.e2e import events as ev
 from tests.e2e.events import (
     Received,
     describe_gaps,
@@ -91,3 +92,28 @@ def test_a_stream_that_never_started_at_zero_is_reported_as_a_gap() -> None:
     # lost starts higher, and that must not pass as complete.
     (report,) = sequence_reports([event("late", s, 0.0) for s in (5, 6, 7)])
     assert report.missing == (0, 1, 2, 3, 4)
+
+
+def _times(rate: float, start: float, end: float) -> list[float]:
+    step = 1.0 / rate
+    count = round((end - start) * rate)
+    return [start + i * step for i in range(count)]
+
+
+def test_settle_delay_is_when_the_trailing_second_reaches_the_target() -> None:
+    # 1,000/s until t=10, an edit at 10, the new rate (4,000/s) from 12.5 on.
+    times = _times(1000, 0, 12.5) + _times(4000, 12.5, 30)
+    delay = ev.settle_delay(times, 10.0, 4000, 30.0)
+    assert delay is not None and 3.4 <= delay <= 3.6
+
+
+def test_settle_delay_is_none_when_the_target_is_never_reached() -> None:
+    times = _times(1000, 0, 30)
+    assert ev.settle_delay(times, 10.0, 2000, 30.0) is None
+
+
+def test_settle_delay_to_zero_is_the_last_event_after_the_edit() -> None:
+    times = _times(1000, 0, 11.2)
+    delay = ev.settle_delay(times, 10.0, 0, 30.0)
+    assert delay is not None and abs(delay - 1.2) < 0.01
+    assert ev.settle_delay(_times(1000, 0, 9), 10.0, 0, 30.0) == 0.0

@@ -41,19 +41,24 @@ def test_e2e_generators_pass_the_crd_schema_and_the_operators_checks(name: str) 
     parse_spec(manifest["spec"], manifest["metadata"]["name"])
 
 
-def test_stream_manifest_and_rate_edit_give_the_replicas_and_rates_the_scenario_expects() -> None:
-    spec = parse_spec(load(HERE / "manifests" / "stream.yaml")["spec"], "e2e-stream")
+def test_stream_manifest_and_rate_edits_give_the_replicas_the_scenario_expects() -> None:
+    spec = parse_spec(load(HERE / "manifests" / "stream.yaml")["spec"], scenario.STREAM_NAME)
     assert spec.mode == "streaming" and spec.sink.type == "pubsub"
     assert spec.sink.pubsub is not None
     assert (spec.sink.pubsub.project, spec.sink.pubsub.topic) == (scenario.PROJECT, scenario.TOPIC)
-    assert spec.rate == scenario.STREAM_RATE
-    before = streaming_shape(spec.rate, spec.max_rate_per_replica, suspended=False)
-    assert before.replicas == scenario.STREAM_REPLICAS
-    after = streaming_shape(scenario.EDITED_RATE, spec.max_rate_per_replica, suspended=False)
-    assert after.replicas == scenario.EDITED_REPLICAS
-    assert after.rate_per_replica == scenario.EDITED_RATE_PER_REPLICA
-    # The rate edit must add pods, so "existing pods keep running" is a real claim.
-    assert after.replicas > before.replicas
+    assert (spec.rate, spec.max_rate_per_replica) == (
+        scenario.STREAM_RATE,
+        scenario.MAX_RATE_PER_REPLICA,
+    )
+    assert streaming_shape(spec.rate, spec.max_rate_per_replica, suspended=False).replicas == 1
+    for rate, replicas in scenario.RATE_EDITS:
+        assert (
+            streaming_shape(rate, spec.max_rate_per_replica, suspended=False).replicas == replicas
+        )
+    # The edits add a pod, remove every pod (Paused) and bring one back: "existing pods keep
+    # running", "pods drain" and "new pods start" are all real claims.
+    counts = [replicas for _, replicas in scenario.RATE_EDITS]
+    assert max(counts) > 1 and 0 in counts and counts[-1] == 1
 
 
 def test_batch_manifest_asks_for_the_events_and_shards_the_scenario_counts() -> None:

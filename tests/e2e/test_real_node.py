@@ -95,9 +95,7 @@ def _kubectl(node: RealNode) -> Callable[[Sequence[str]], str]:
     return run
 
 
-def test_operator_image_starts_as_uid_10001_on_a_read_only_root(
-    node: RealNode, image: str
-) -> None:
+def test_operator_image_starts_as_uid_10001_on_a_read_only_root(node: RealNode, image: str) -> None:
     """The image's own operator, as the chart runs it but without the chart's POD_ID: uid
     10001 has no passwd entry, and the operator must still start and serve /healthz."""
     plane, dockerd = node.plane, node.dockerd
@@ -172,10 +170,9 @@ def test_whole_system_chart_operator_and_generators_in_real_pods(
             kubectl=_kubectl(node),
         )
         try:
-            findings = Scenario(environment).run()
+            Scenario(environment).run()
         except (CheckFailed, TimeoutError) as failure:
             pytest.fail(f"{failure}\n{report_failure(environment)}")
-        print(findings.summary())
         helm_uninstall_leaves_no_pods(node, environment)
 
 
@@ -210,4 +207,3 @@ def install_kcc_crds(node: RealNode) -> None:
         plane.kubectl(*args)
         name = yaml.safe_load(text)["metadata"]["name"]
         plane.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
-

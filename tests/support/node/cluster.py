@@ -14,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -251,10 +252,11 @@ class RealNode:
         def ready() -> bool:
             with plane.api_client() as api:
                 try:
-                    node = client.CoreV1Api(api).read_node(NODE_NAME)
+                    node: Any = client.CoreV1Api(api).read_node(NODE_NAME)
                 except ApiException:
                     return False
-            return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+            conditions = node.status.conditions or []
+            return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
         deadline = time.monotonic() + NODE_READY_TIMEOUT
         while not ready():
@@ -276,7 +278,7 @@ class RealNode:
             self.processes.remove(manager)
         try:
             with self.plane.api_client() as api:
-                core = client.CoreV1Api(api)
+                core: Any = client.CoreV1Api(api)
                 for pod in core.list_pod_for_all_namespaces().items:
                     with contextlib.suppress(ApiException):
                         core.delete_namespaced_pod(
@@ -293,4 +295,3 @@ class RealNode:
                 return
             time.sleep(0.5)
         self.containerd.kill_everything()
-

@@ -10,6 +10,7 @@ host's network), so it leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -139,10 +140,8 @@ class Containerd:
                 continue
             for task in tasks:
                 for args in (("tasks", "kill", "-s", "SIGKILL", task), ("tasks", "rm", "-f", task)):
-                    try:
+                    with contextlib.suppress(RuntimeError):
                         self.ctr(*args, namespace=namespace)
-                    except RuntimeError:
-                        pass
 
 
 class Dockerd:

@@ -27,7 +27,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 REAL_BASE = "python:3.11.14-slim-bookworm"
 MINBASE_IMAGE = "eventgen-local/debian-minbase:bookworm"
 STANDIN_BASE = "eventgen-local/python:3.11-standin-bookworm"
-STANDIN_DESCRIPTION = "stand-in base: Debian bookworm minbase (debootstrap) + Debian's python 3.11.2"
+STANDIN_DESCRIPTION = (
+    "stand-in base: Debian bookworm minbase (debootstrap) + Debian's python 3.11.2"
+)
 PULL_TIMEOUT = 60.0
 
 STANDIN_DOCKERFILE = f"""\
