@@ -16,7 +16,10 @@ from collections.abc import Sequence
 
 import kopf
 
-from eventgen_operator import handlers  # noqa: F401  (registers the handlers with kopf)
+from eventgen_operator import (
+    handlers,  # noqa: F401  (registers the handlers with kopf)
+    outage_logs,
+)
 from eventgen_operator.config import OperatorConfig
 
 DEFAULT_LIVENESS = "http://0.0.0.0:8080/healthz"
@@ -66,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit status."""
     args = parse_args(argv)
     kopf.configure(verbose=args.verbose, quiet=args.quiet)
+    outage_logs.install()
     if not args.verbose:
         # kopf logs a line per handled watch event of every child; with hundreds of
         # generators that buries the operator's own "applied ..." lines. Warnings and

@@ -114,6 +114,11 @@ class KubeApi:
             raise KubeApiError(response.status, "BadResponse", f"not an object: {data[:200]!r}")
         return payload
 
+    def ping(self) -> None:
+        """Ask the server for its version (any authenticated client may): raises
+        KubeApiError when it does not answer."""
+        self._request("GET", "/version")
+
     def get(self, kind: Kind, namespace: str, name: str) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
         try:

@@ -242,6 +242,44 @@ def invalid_status(
     }
 
 
+# Longest server or container message kept in a condition: `kubectl describe` shows it whole,
+# and admission messages can run to kilobytes.
+MESSAGE_LIMIT = 300
+
+
+def readable(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`message` on one line, cut to `limit` characters (ending in "...")."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def rejected_status(
+    child: str,
+    message: str,
+    generation: int,
+    previous: Mapping[str, Any],
+    now: datetime,
+) -> Status:
+    """The status while the API server refuses a child: phase Rejected, Ready=False and
+    Degraded=True with reason ChildRejected and the server's message."""
+    said = readable(f"{child}: {message}")
+    conditions = [
+        Condition("Ready", False, "ChildRejected", said),
+        Condition(
+            "Progressing",
+            False,
+            "ChildRejected",
+            "retrying with a growing delay (at most 5 minutes), and at once on a spec edit",
+        ),
+        Condition("Degraded", True, "ChildRejected", said),
+    ]
+    return {
+        "observedGeneration": generation,
+        "phase": "Rejected",
+        "conditions": _merge_conditions(conditions, previous.get("conditions") or [], now),
+    }
+
+
 def status_patch(previous: Mapping[str, Any], wanted: Status) -> Status:
     """A merge patch turning `previous` into `wanted`: changed keys, and None for keys to
     drop (for example `ratePerReplica` after a switch to batch). Empty when nothing changed."""
