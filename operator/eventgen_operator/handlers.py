@@ -31,6 +31,7 @@ from eventgen_operator.kubeapi import (
     load_api_client,
 )
 from eventgen_operator.outage_logs import OUTAGE_FILTER
+from eventgen_operator.pod_failures import pod_failure
 from eventgen_operator.reconciling import Reconciler
 from eventgen_operator.supervising import PROBE_INTERVAL, Supervisor
 
@@ -134,6 +135,17 @@ def deployment_event(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> N
 def job_event(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """A batch Job progressed, changed or vanished: refresh status, restore it."""
     _child_changed(type, body, memo)
+
+
+@kopf.on.event("v1", "pods", labels=OWNED)
+def pod_event(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """A generator pod fails (crash loop, failed shard, image pull): say why in the status.
+
+    Only failing pods trigger: readiness and recovery reach the status through the
+    Deployment's and Job's own events, and a healthy pod's heartbeat would only cost reads.
+    """
+    if pod_failure(body) is not None:
+        _child_changed(type, body, memo)
 
 
 @kopf.on.event("v1", "configmaps", labels=OWNED)

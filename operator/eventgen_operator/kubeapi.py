@@ -47,6 +47,7 @@ class Kind:
 CONFIGMAPS = Kind("api/v1", "configmaps")
 DEPLOYMENTS = Kind("apis/apps/v1", "deployments")
 JOBS = Kind("apis/batch/v1", "jobs")
+PODS = Kind("api/v1", "pods")
 EVENTGENERATORS = Kind(f"apis/{GROUP}/{VERSION}", PLURAL)
 
 
@@ -127,6 +128,14 @@ class KubeApi:
             if error.status == 404:
                 return None
             raise
+
+    def list(self, kind: Kind, namespace: str, selector: str) -> list[dict[str, Any]]:
+        """The objects in `namespace` whose labels match `selector` (`key=value,...`)."""
+        answer = self._request(
+            "GET", kind.collection(namespace), query=[("labelSelector", selector)]
+        )
+        items: list[dict[str, Any]] = answer.get("items") or []
+        return items
 
     def create(self, kind: Kind, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create `body`; raises KubeApiError(409) when the name is taken."""

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventgen_operator.children import (
+    GENERATOR_LABEL,
     SPEC_HASH_ANNOTATION,
     Owner,
     build_deployment,
@@ -38,9 +39,11 @@ from eventgen_operator.kubeapi import (
     DEPLOYMENTS,
     EVENTGENERATORS,
     JOBS,
+    PODS,
     Kind,
     KubeApi,
 )
+from eventgen_operator.pod_failures import generator_failure
 from eventgen_operator.spec import GeneratorSpec, parse_spec
 from eventgen_operator.status import (
     Status,
@@ -151,11 +154,18 @@ class Reconciler:
         except ChildRejectedError as error:
             self._report_rejection(error, body, owner, generation, previous, post)
             raise
-        wanted = compute_status(spec, generation, deployment, job, previous, self._clock())
+        failing = self._pods_failing(owner) if deployment or job else None
+        wanted = compute_status(
+            spec, generation, deployment, job, previous, self._clock(), failing=failing
+        )
         self._write_status(owner, previous, wanted)
         if previous.get("phase") != wanted.get("phase"):
             self._announce(body, wanted, post)
         return Outcome(status=wanted, changed_children=tuple(changed))
+
+    def _pods_failing(self, owner: Owner) -> str | None:
+        pods = self._api.list(PODS, owner.namespace, f"{GENERATOR_LABEL}={owner.name}")
+        return generator_failure(pods)
 
     def _report_rejection(
         self,

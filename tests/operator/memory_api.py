@@ -52,6 +52,21 @@ class MemoryApi:
             found = self.objects.get((kind.plural, namespace, name))
             return copy.deepcopy(found) if found is not None else None
 
+    def list(self, kind: Kind, namespace: str, selector: str) -> list[dict[str, Any]]:
+        self._check(f"GET {kind.collection(namespace)}?labelSelector={selector}")
+        wanted = dict(pair.split("=", 1) for pair in selector.split(","))
+        with self._lock:
+            return [
+                copy.deepcopy(found)
+                for (plural, ns, _), found in self.objects.items()
+                if plural == kind.plural
+                and ns == namespace
+                and all(
+                    (found["metadata"].get("labels") or {}).get(key) == value
+                    for key, value in wanted.items()
+                )
+            ]
+
     def _refuse(self, kind: Kind) -> None:
         if kind.plural in self.refusals:
             status, message = self.refusals[kind.plural]
