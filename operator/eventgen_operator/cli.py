@@ -75,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # generators that buries the operator's own "applied ..." lines. Warnings and
         # handler failures still show.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
-        logging.getLogger("urllib3").setLevel(logging.WARNING)
+        # urllib3 warns on every connection retry, one line per request during an API
+        # outage; the supervisor says the outage once.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     memo = kopf.Memo(config=OperatorConfig.from_env())
     try:
         kopf.run(

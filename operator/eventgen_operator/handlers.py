@@ -88,6 +88,7 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     reconciler = Reconciler(KubeApi(load_api_client()), config, notify=post_event)
     supervisor = Supervisor(reconciler)
     OUTAGE_FILTER.on_outage = supervisor.noticed_outage
+    OUTAGE_FILTER.in_outage = supervisor.in_outage
     supervisor.start()
     memo["supervisor"] = supervisor
 

@@ -62,6 +62,9 @@ def load_api_client() -> client.ApiClient:
         config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
     except config.ConfigException:
         config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    # One quiet retry covers a pooled connection the server closed; more would only delay
+    # the supervisor's own handling of an outage (and urllib3 logs each one).
+    configuration.retries = 1
     return client.ApiClient(configuration)
 
 

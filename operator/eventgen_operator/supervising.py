@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from eventgen_operator.errors import ChildRejectedError, InvalidSpecError, KubeApiError
+from eventgen_operator.kubeapi import EVENTGENERATORS
 from eventgen_operator.reconciling import ChildBusyError, Outcome, Reconciler
 from eventgen_operator.scheduling import Backoff, Scheduler, resync_delay
 from eventgen_operator.status import readable
@@ -113,6 +114,10 @@ class Supervisor:
             self._attempts.pop(key, None)
             self._known.discard(key)
 
+    def in_outage(self) -> bool:
+        """Whether the API server is known to be away (until a probe gets an answer)."""
+        return self._outage is not None
+
     def noticed_outage(self, cause: str) -> None:
         """Someone else (kopf's watches) found the API server unreachable."""
         self._lost(cause)
@@ -129,8 +134,15 @@ class Supervisor:
         return None  # _attempt scheduled the next run itself
 
     def _probe(self) -> float | None:
+        # A request the operator's RBAC decides, when there is one to make: a restarting
+        # server answers /version before its RBAC caches are ready, and 403 until then.
+        with self._lock:
+            known = min(self._known) if self._known else None
         try:
-            self._reconciler.api.ping()
+            if known is None:
+                self._reconciler.api.ping()
+            else:
+                self._reconciler.api.get(EVENTGENERATORS, *known)
         except KubeApiError:
             return self._probe_interval
         self._recovered()

@@ -83,3 +83,15 @@ def test_kopfs_per_attempt_lines_about_an_absent_server_are_dropped_and_reported
 )
 def test_refusals_and_other_kopf_lines_still_show(line: str) -> None:
     assert OutageFilter().filter(kopf_record(line)) is True
+
+
+def test_a_403_while_the_server_is_known_to_be_away_is_its_rbac_warming_up() -> None:
+    quiet = OutageFilter()
+    line = (
+        "Request attempt #2 failed; will retry: GET /apis/apps/v1/deployments?watch=true -> "
+        "APIForbiddenError('deployments.apps is forbidden')"
+    )
+    quiet.in_outage = lambda: True
+    assert quiet.filter(kopf_record(line)) is False
+    quiet.in_outage = lambda: False
+    assert quiet.filter(kopf_record(line)) is True
