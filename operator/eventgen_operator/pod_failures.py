@@ -49,6 +49,10 @@ def _container_failure(container: Mapping[str, Any]) -> str | None:
         return _terminated_message(terminated)
     if waiting.get("reason") == "CrashLoopBackOff" and last:
         return _terminated_message(last)
+    if last and last.get("exitCode") not in (0, None) and not container.get("ready"):
+        # Restarted after a failure and not ready yet: the seconds between two crashes of a
+        # crash loop, which must not read as recovered.
+        return _terminated_message(last)
     if waiting.get("reason") in STUCK_WAITING:
         detail = str(waiting.get("message") or "").strip()
         return readable(f"{waiting['reason']}: {detail}" if detail else str(waiting["reason"]))

@@ -80,6 +80,16 @@ UNSCHEDULABLE = pod(
          "message": "0/3 nodes are available: 3 Insufficient cpu."}
     ],
 )  # fmt: skip
+BETWEEN_CRASHES = pod(
+    "orders-7d9f8-again",
+    phase="Running",
+    containerStatuses=[
+        container(
+            state={"running": {"startedAt": "2026-01-05T11:59:30Z"}},
+            lastState={"terminated": {"exitCode": 1, "message": TOPIC_MISSING}},
+        )
+    ],
+)
 HEALTHY = pod(
     "orders-7d9f8-ok123",
     phase="Running",
@@ -112,6 +122,7 @@ DONE_SHARD = pod(
     ("recorded", "said"),
     [
         (CRASH_LOOP, TOPIC_MISSING),
+        (BETWEEN_CRASHES, TOPIC_MISSING),
         (FAILED_SHARD, "eventgen: error: Cloud Storage: bucket acme-raw-data does not exist"),
         (CRASH_WITHOUT_MESSAGE, "exited with code 137 (OOMKilled)"),
         (IMAGE_PULL, 'ImagePullBackOff: Back-off pulling image "ghcr.io/acme/eventgen:nope"'),
