@@ -35,6 +35,7 @@ from eventgen.settings import (
     rate_value,
 )
 from eventgen.stopping import StopFlag, stop_on_signals
+from eventgen.termination import write_termination_message
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -333,6 +334,13 @@ def attach_dash_values(args_list: list[str], parser: argparse.ArgumentParser) ->
     return joined
 
 
+def _fatal(line: str, code: int, environ: Mapping[str, str]) -> int:
+    """Say `line` on stderr and, in a container, as its termination message."""
+    print(line, file=sys.stderr)
+    write_termination_message(line, environ)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``eventgen`` command; returns the exit code."""
     environ = os.environ
@@ -360,11 +368,9 @@ def run_command(argv: Sequence[str] | None, environ: Mapping[str, str], stop: St
             return commands.stream(args, environ, stop)
         return commands.batch(args, environ, stop)
     except ConfigError as error:
-        print(f"eventgen: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fatal(f"eventgen: error: {error}", EXIT_USAGE, environ)
     except EventgenError as error:
-        print(f"eventgen: error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+        return _fatal(f"eventgen: error: {error}", EXIT_FAILURE, environ)
     except BrokenPipeError:
         # The reader of stdout went away (`eventgen schema | head`): nothing left to say;
         # point stdout at /dev/null so the interpreter's final flush stays quiet.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from eventgen.termination import DEFAULT_PATH as TERMINATION_MESSAGE_PATH
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.hardening import (
     BATCH_FLUSH_TIMEOUT_SECONDS,
@@ -245,6 +246,11 @@ def _hardened(
         "env": [_env("EVENTGEN_FLUSH_TIMEOUT", flush_timeout), *plain["env"]],
         "securityContext": container_security_context(),
         "volumeMounts": mounts,
+        # The generator writes its one-line fatal error there (eventgen.termination); a
+        # crash that could not, leaves its last log lines instead. The operator reports
+        # either as Degraded=True GeneratorFailing.
+        "terminationMessagePath": TERMINATION_MESSAGE_PATH,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
     }
     return {
         **pod,

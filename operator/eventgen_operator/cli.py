@@ -16,7 +16,10 @@ from collections.abc import Sequence
 
 import kopf
 
-from eventgen_operator import handlers  # noqa: F401  (registers the handlers with kopf)
+from eventgen_operator import (
+    handlers,  # noqa: F401  (registers the handlers with kopf)
+    outage_logs,
+)
 from eventgen_operator.config import OperatorConfig
 
 DEFAULT_LIVENESS = "http://0.0.0.0:8080/healthz"
@@ -66,12 +69,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit status."""
     args = parse_args(argv)
     kopf.configure(verbose=args.verbose, quiet=args.quiet)
+    outage_logs.install()
     if not args.verbose:
         # kopf logs a line per handled watch event of every child; with hundreds of
         # generators that buries the operator's own "applied ..." lines. Warnings and
         # handler failures still show.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
-        logging.getLogger("urllib3").setLevel(logging.WARNING)
+        # urllib3 warns on every connection retry, one line per request during an API
+        # outage; the supervisor says the outage once.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     memo = kopf.Memo(config=OperatorConfig.from_env())
     try:
         kopf.run(

@@ -25,3 +25,18 @@ class KubeApiError(OperatorError):
         self.reason = reason
         self.message = message
         super().__init__(f"{status} {reason}: {message}")
+
+
+class ChildRejectedError(OperatorError):
+    """The API server refused to create or change a child (400, 403, 422): the object as
+    built cannot exist there (an admission webhook, a quota, a schema the spec checks did
+    not foresee). Retrying helps only when something outside changes, so retries back off.
+
+    `child` names the object (`Deployment orders`); `message` is the server's, one line.
+    """
+
+    def __init__(self, child: str, status: int, message: str) -> None:
+        self.child = child
+        self.status = status
+        self.message = message
+        super().__init__(f"{child} refused by the API server ({status}): {message}")

@@ -47,6 +47,7 @@ class Kind:
 CONFIGMAPS = Kind("api/v1", "configmaps")
 DEPLOYMENTS = Kind("apis/apps/v1", "deployments")
 JOBS = Kind("apis/batch/v1", "jobs")
+PODS = Kind("api/v1", "pods")
 EVENTGENERATORS = Kind(f"apis/{GROUP}/{VERSION}", PLURAL)
 
 
@@ -61,6 +62,9 @@ def load_api_client() -> client.ApiClient:
         config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
     except config.ConfigException:
         config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    # One quiet retry covers a pooled connection the server closed; more would only delay
+    # the supervisor's own handling of an outage (and urllib3 logs each one).
+    configuration.retries = 1
     return client.ApiClient(configuration)
 
 
@@ -114,6 +118,11 @@ class KubeApi:
             raise KubeApiError(response.status, "BadResponse", f"not an object: {data[:200]!r}")
         return payload
 
+    def ping(self) -> None:
+        """Ask the server for its version (any authenticated client may): raises
+        KubeApiError when it does not answer."""
+        self._request("GET", "/version")
+
     def get(self, kind: Kind, namespace: str, name: str) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
         try:
@@ -122,6 +131,14 @@ class KubeApi:
             if error.status == 404:
                 return None
             raise
+
+    def list(self, kind: Kind, namespace: str, selector: str) -> list[dict[str, Any]]:
+        """The objects in `namespace` whose labels match `selector` (`key=value,...`)."""
+        answer = self._request(
+            "GET", kind.collection(namespace), query=[("labelSelector", selector)]
+        )
+        items: list[dict[str, Any]] = answer.get("items") or []
+        return items
 
     def create(self, kind: Kind, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create `body`; raises KubeApiError(409) when the name is taken."""

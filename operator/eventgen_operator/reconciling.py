@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventgen_operator.children import (
+    GENERATOR_LABEL,
     SPEC_HASH_ANNOTATION,
     Owner,
     build_deployment,
@@ -26,18 +27,32 @@ from eventgen_operator.children import (
 )
 from eventgen_operator.comparing import covers
 from eventgen_operator.config import OperatorConfig
-from eventgen_operator.errors import InvalidSpecError, KubeApiError, OperatorError
+from eventgen_operator.errors import (
+    ChildRejectedError,
+    InvalidSpecError,
+    KubeApiError,
+    OperatorError,
+)
 from eventgen_operator.keyed_locks import KeyedLocks
 from eventgen_operator.kubeapi import (
     CONFIGMAPS,
     DEPLOYMENTS,
     EVENTGENERATORS,
     JOBS,
+    PODS,
     Kind,
     KubeApi,
 )
+from eventgen_operator.pod_failures import generator_failure
 from eventgen_operator.spec import GeneratorSpec, parse_spec
-from eventgen_operator.status import Status, compute_status, invalid_status, status_patch
+from eventgen_operator.status import (
+    Status,
+    compute_status,
+    invalid_status,
+    readable,
+    rejected_status,
+    status_patch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +61,10 @@ PHASE_MESSAGES = {
     "Paused": "rate is 0, scaling to 0 replicas",
     "Suspended": "suspended, generation stopped",
 }
+
+# What the API server answers when it will not take an object as it is: bad request,
+# forbidden (RBAC, quota, admission), unprocessable (validation).
+REFUSALS = frozenset({400, 403, 422})
 
 # notify(body, reason, message, warning): posts a Kubernetes Event about the EventGenerator.
 Notifier = Callable[[Mapping[str, Any], str, str, bool], None]
@@ -130,6 +149,51 @@ class Reconciler:
                 post(body, "InvalidSpec", str(error), True)
             raise
         changed: list[str] = []
+        try:
+            deployment, job = self._apply_children(spec, owner, previous, body, post, changed)
+        except ChildRejectedError as error:
+            self._report_rejection(error, body, owner, generation, previous, post)
+            raise
+        failing = self._pods_failing(owner) if deployment or job else None
+        wanted = compute_status(
+            spec, generation, deployment, job, previous, self._clock(), failing=failing
+        )
+        self._write_status(owner, previous, wanted)
+        if previous.get("phase") != wanted.get("phase"):
+            self._announce(body, wanted, post)
+        return Outcome(status=wanted, changed_children=tuple(changed))
+
+    def _pods_failing(self, owner: Owner) -> str | None:
+        pods = self._api.list(PODS, owner.namespace, f"{GENERATOR_LABEL}={owner.name}")
+        return generator_failure(pods)
+
+    def _report_rejection(
+        self,
+        error: ChildRejectedError,
+        body: Mapping[str, Any],
+        owner: Owner,
+        generation: int,
+        previous: Mapping[str, Any],
+        post: Notifier,
+    ) -> None:
+        wanted = rejected_status(error.child, error.message, generation, previous, self._clock())
+        said_before = {c.get("type"): c.get("message") for c in previous.get("conditions") or []}
+        said_now = {c["type"]: c.get("message") for c in wanted["conditions"]}
+        self._write_status(owner, previous, wanted)
+        # One event per distinct refusal, not one per retry.
+        if previous.get("phase") != "Rejected" or said_before.get("Ready") != said_now["Ready"]:
+            post(body, "ChildRejected", readable(str(error)), True)
+
+    def _apply_children(
+        self,
+        spec: GeneratorSpec,
+        owner: Owner,
+        previous: Mapping[str, Any],
+        body: Mapping[str, Any],
+        post: Notifier,
+        changed: list[str],
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Create or patch the children; returns (deployment, job) as the server has them."""
         deployment = job = None
         if spec.mode == "streaming":
             configmap = build_live_configmap(spec, owner)
@@ -144,11 +208,7 @@ class Reconciler:
             deployment = self._ensure(DEPLOYMENTS, desired, in_place, owner, changed)
         else:
             job = self._ensure_job(spec, owner, previous, body, post, changed)
-        wanted = compute_status(spec, generation, deployment, job, previous, self._clock())
-        self._write_status(owner, previous, wanted)
-        if previous.get("phase") != wanted.get("phase"):
-            self._announce(body, wanted, post)
-        return Outcome(status=wanted, changed_children=tuple(changed))
+        return deployment, job
 
     def _announce(self, body: Mapping[str, Any], status: Status, post: Notifier) -> None:
         phase = str(status["phase"])
@@ -197,7 +257,17 @@ class Reconciler:
         if covers(actual, wanted):
             return actual
         changed.append(_identity(desired))
-        return self._api.merge_patch(kind, owner.namespace, name, wanted)
+        return self._patch(kind, desired, owner, wanted)
+
+    def _patch(
+        self, kind: Kind, desired: dict[str, Any], owner: Owner, patch: dict[str, Any]
+    ) -> dict[str, Any]:
+        try:
+            return self._api.merge_patch(kind, owner.namespace, desired["metadata"]["name"], patch)
+        except KubeApiError as error:
+            if error.status in REFUSALS:
+                raise ChildRejectedError(_identity(desired), error.status, error.message) from None
+            raise
 
     def _create(self, kind: Kind, desired: dict[str, Any], owner: Owner) -> dict[str, Any]:
         try:
@@ -205,6 +275,8 @@ class Reconciler:
         except KubeApiError as error:
             if error.status == 409:
                 raise ChildBusyError(f"{_identity(desired)}: {error.message}") from error
+            if error.status in REFUSALS:
+                raise ChildRejectedError(_identity(desired), error.status, error.message) from None
             raise
 
     def _ensure_job(
@@ -250,7 +322,7 @@ class Reconciler:
         if covers(actual, wanted):
             return actual
         changed.append(_identity(desired))
-        return self._api.merge_patch(JOBS, owner.namespace, owner.name, wanted)
+        return self._patch(JOBS, desired, owner, wanted)
 
     def _write_status(self, owner: Owner, previous: Mapping[str, Any], wanted: Status) -> None:
         patch = status_patch(previous, wanted)

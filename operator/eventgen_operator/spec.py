@@ -9,15 +9,22 @@ every violation into one readable line naming the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from eventgen.cloud_names import bucket_problem, project_id_problem, pubsub_id_problem
 from eventgen.locales import supported_locale
 from eventgen_operator.errors import InvalidSpecError
 from eventgen_operator.hardening import output_path_problem
+from eventgen_operator.kube_rules import (
+    dns1123_subdomain_problem,
+    image_problem,
+    resources_problems,
+)
 
 # Replicas above this are almost surely a typo in rate or maxRatePerReplica (same as the CRD).
 MAX_REPLICAS = 1000
@@ -29,6 +36,15 @@ OPERATOR_ENV_NAMES = frozenset({"POD_NAMESPACE"})
 # Children are named after the EventGenerator; Job pod names and the job-name label must
 # stay within 63 characters after Kubernetes appends its suffixes.
 MAX_NAME_LENGTH = 52
+
+
+def _checked(value: str | None, problem: Callable[[str], str | None]) -> str | None:
+    """`value` when the rule `problem` has nothing to say about it (None passes)."""
+    if value is not None:
+        found = problem(value)
+        if found:
+            raise ValueError(found)
+    return value
 
 
 class _Model(BaseModel):
@@ -56,12 +72,27 @@ class PubSubSink(_Model):
     topic: str | None = Field(default=None, min_length=3, max_length=255)
     ordering_by_order_id: bool = False
 
+    @field_validator("project")
+    @classmethod
+    def _project_id(cls, project: str | None) -> str | None:
+        return _checked(project, project_id_problem)
+
+    @field_validator("topic")
+    @classmethod
+    def _topic_id(cls, topic: str | None) -> str | None:
+        return _checked(topic, pubsub_id_problem)
+
 
 class GcsSink(_Model):
     """Cloud Storage bucket and object prefix to write JSONL files to."""
 
     bucket: str | None = Field(default=None, min_length=3, max_length=222)
     prefix: str = Field(default="raw/", max_length=512)
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_name(cls, bucket: str | None) -> str | None:
+        return _checked(bucket, bucket_problem)
 
 
 class JsonlLocalSink(_Model):
@@ -142,6 +173,14 @@ class Resources(_Model):
     requests: dict[str, int | str] | None = None
     limits: dict[str, int | str] | None = None
 
+    @model_validator(mode="after")
+    def _kubernetes_accepts(self) -> Resources:
+        # Field names are resource names (cpu, memory, ...): keep them as written.
+        problems = resources_problems(self.requests, self.limits)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
 
 class GeneratorSpec(_Model):
     """The whole spec. Rates are events per second."""
@@ -160,6 +199,16 @@ class GeneratorSpec(_Model):
     service_account_name: str | None = Field(default=None, min_length=1, max_length=253)
     suspend: bool = False
     env: tuple[EnvVar, ...] = Field(default=(), max_length=MAX_ENV)
+
+    @field_validator("image")
+    @classmethod
+    def _image_reference(cls, image: str | None) -> str | None:
+        return _checked(image, image_problem)
+
+    @field_validator("service_account_name")
+    @classmethod
+    def _account_name(cls, account: str | None) -> str | None:
+        return _checked(account, dns1123_subdomain_problem)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> GeneratorSpec:

@@ -23,6 +23,9 @@ from eventgen_operator.spec import GeneratorSpec
 
 Status = dict[str, Any]
 
+# The reason of Ready and Degraded while generator pods fail (pod_failures.py says why).
+GENERATOR_FAILING = "GeneratorFailing"
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -66,7 +69,7 @@ def _job_condition(job: Mapping[str, Any], kind: str) -> Mapping[str, Any] | Non
 
 
 def _streaming(
-    spec: GeneratorSpec, deployment: Mapping[str, Any] | None
+    spec: GeneratorSpec, deployment: Mapping[str, Any] | None, failing: str | None
 ) -> tuple[Status, list[Condition]]:
     shape: StreamingShape = streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
     state = (deployment or {}).get("status") or {}
@@ -104,13 +107,22 @@ def _streaming(
         ),
         None,
     )
+    if converged:
+        ready_condition = Condition("Ready", True, reason, message)
+    elif failing:
+        ready_condition = Condition("Ready", False, GENERATOR_FAILING, failing)
+    else:
+        ready_condition = Condition("Ready", False, "ReplicasNotReady", progress)
+    if failing and not converged:
+        degraded = Condition("Degraded", True, GENERATOR_FAILING, failing)
+    elif failure is not None:
+        degraded = Condition(
+            "Degraded", True, str(failure.get("reason")), str(failure.get("message", ""))
+        )
+    else:
+        degraded = Condition("Degraded", False, "AsExpected", "")
     conditions = [
-        Condition(
-            "Ready",
-            converged,
-            reason if converged else "ReplicasNotReady",
-            message if converged else progress,
-        ),
+        ready_condition,
         Condition(
             "Progressing",
             not converged,
@@ -119,19 +131,17 @@ def _streaming(
             if not converged
             else f"{shape.replicas} replicas at {shape.rate_per_replica:g} events/s each",
         ),
-        Condition(
-            "Degraded",
-            failure is not None,
-            str(failure.get("reason")) if failure else "AsExpected",
-            str(failure.get("message", "")) if failure else "",
-        ),
+        degraded,
     ]
     fields["phase"] = phase
     return fields, conditions
 
 
 def _batch(
-    spec: GeneratorSpec, job: Mapping[str, Any] | None, previous: Mapping[str, Any]
+    spec: GeneratorSpec,
+    job: Mapping[str, Any] | None,
+    previous: Mapping[str, Any],
+    failing: str | None,
 ) -> tuple[Status, list[Condition]]:
     assert spec.batch is not None
     shards = spec.batch.shards
@@ -195,6 +205,10 @@ def _batch(
             "this cluster dropped completionMode: Indexed (Kubernetes < 1.21): "
             "shard pods cannot learn their index; use Kubernetes >= 1.21",
         )
+    elif failing and not complete:
+        degraded = Condition("Degraded", True, GENERATOR_FAILING, failing)
+        if job_failed is None and phase in {"Running", "Pending"}:
+            ready = Condition("Ready", False, GENERATOR_FAILING, failing)
     elif job_failed is not None or failed > 0:
         degraded = Condition("Degraded", True, "PodFailures", f"{failed} shard pod(s) failed")
     else:
@@ -210,18 +224,31 @@ def compute_status(
     job: Mapping[str, Any] | None,
     previous: Mapping[str, Any],
     now: datetime,
+    failing: str | None = None,
 ) -> Status:
     """The status for a valid spec, from its children as last read from the API server.
 
     `previous` is the status currently stored (for condition transition times and to
-    remember a finished batch); `now` is when the operator looked.
+    remember a finished batch); `now` is when the operator looked; `failing` is why the
+    generator pods fail (pod_failures.generator_failure), None when none does.
     """
     if spec.mode == "streaming":
-        fields, conditions = _streaming(spec, deployment)
+        fields, conditions = _streaming(spec, deployment, failing)
     else:
-        fields, conditions = _batch(spec, job, previous)
+        fields, conditions = _batch(spec, job, previous, failing)
     status: Status = {"observedGeneration": generation, **fields}
+    return _finish(status, conditions, previous, now)
+
+
+def _finish(
+    status: Status, conditions: Sequence[Condition], previous: Mapping[str, Any], now: datetime
+) -> Status:
+    """Add the conditions and `reason`: the Degraded reason while Degraded, so
+    `kubectl get evgen` shows at a glance which generators are stuck and why."""
     status["conditions"] = _merge_conditions(conditions, previous.get("conditions") or [], now)
+    degraded = next((c for c in conditions if c.type == "Degraded" and c.status), None)
+    if degraded is not None:
+        status["reason"] = degraded.reason
     return status
 
 
@@ -235,11 +262,45 @@ def invalid_status(
         Condition("Progressing", False, "InvalidSpec", "waiting for the spec to be fixed"),
         Condition("Degraded", True, "InvalidSpec", message),
     ]
-    return {
-        "observedGeneration": generation,
-        "phase": "Invalid",
-        "conditions": _merge_conditions(conditions, previous.get("conditions") or [], now),
-    }
+    return _finish(
+        {"observedGeneration": generation, "phase": "Invalid"}, conditions, previous, now
+    )
+
+
+# Longest server or container message kept in a condition: `kubectl describe` shows it whole,
+# and admission messages can run to kilobytes.
+MESSAGE_LIMIT = 300
+
+
+def readable(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`message` on one line, cut to `limit` characters (ending in "...")."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def rejected_status(
+    child: str,
+    message: str,
+    generation: int,
+    previous: Mapping[str, Any],
+    now: datetime,
+) -> Status:
+    """The status while the API server refuses a child: phase Rejected, Ready=False and
+    Degraded=True with reason ChildRejected and the server's message."""
+    said = readable(f"{child}: {message}")
+    conditions = [
+        Condition("Ready", False, "ChildRejected", said),
+        Condition(
+            "Progressing",
+            False,
+            "ChildRejected",
+            "retrying with a growing delay (at most 5 minutes), and at once on a spec edit",
+        ),
+        Condition("Degraded", True, "ChildRejected", said),
+    ]
+    return _finish(
+        {"observedGeneration": generation, "phase": "Rejected"}, conditions, previous, now
+    )
 
 
 def status_patch(previous: Mapping[str, Any], wanted: Status) -> Status:
@@ -248,6 +309,7 @@ def status_patch(previous: Mapping[str, Any], wanted: Status) -> Status:
     patch: Status = {key: value for key, value in wanted.items() if previous.get(key) != value}
     ours = {
         "phase",
+        "reason",
         "observedGeneration",
         "replicas",
         "readyReplicas",

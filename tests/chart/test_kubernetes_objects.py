@@ -17,6 +17,7 @@ NAMESPACED_RULES = {
     ("apps", "deployments"): {"get", "list", "watch", "create", "patch"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "configmaps"): {"get", "list", "watch", "create", "patch"},
+    ("", "pods"): {"get", "list", "watch"},
     ("", "events"): {"create", "patch"},
 }
 CLUSTER_RULES = {

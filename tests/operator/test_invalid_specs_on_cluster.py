@@ -64,7 +64,7 @@ def test_a_cross_field_violation_is_reported_once_and_fixed_by_an_edit(
     assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
     assert ready["message"] == "spec.batch (with events) is required when spec.mode is batch"
     # Not retried forever: kopf marked this spec as handled (under the project's group),
-    # with no retry pending, after exactly one permanent failure.
+    # with no retry pending, and the operator said it once.
     handled = operator.wait_for(
         lambda: (operator.get("evgen", "orders-backfill")["metadata"].get("annotations") or {}).get(
             "ecommerce.dataplatform.io/last-handled-configuration"
@@ -74,7 +74,7 @@ def test_a_cross_field_violation_is_reported_once_and_fixed_by_an_edit(
     assert json.loads(handled)["spec"]["mode"] == "batch"
     annotations = operator.get("evgen", "orders-backfill")["metadata"]["annotations"]
     assert "ecommerce.dataplatform.io/generator_changed" not in annotations
-    assert operator.log_text().count("failed permanently") == 1
+    assert operator.log_text().count("orders-backfill: invalid spec: spec.batch") == 1
     assert operator.get("job", "orders-backfill") is None
     events = operator.kubectl(
         "get", "events", "--field-selector", "involvedObject.name=orders-backfill"

@@ -145,6 +145,7 @@ def test_hardening_stays_out_of_the_job_digest_so_an_upgrade_never_reruns_a_batc
     del pod["terminationGracePeriodSeconds"]
     [container] = pod["containers"]
     del container["securityContext"], container["volumeMounts"]
+    del container["terminationMessagePath"], container["terminationMessagePolicy"]
     operator_owned = {"EVENTGEN_FLUSH_TIMEOUT", "EVENTGEN_INTERRUPTED_EXIT_CODE"}
     container["env"] = [e for e in container["env"] if e["name"] not in operator_owned]
     assert job["metadata"]["annotations"][SPEC_HASH_ANNOTATION] == spec_hash(plain)

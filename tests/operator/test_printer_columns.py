@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventgen_operator.status import compute_status, status_patch
+from eventgen_operator.status import compute_status, invalid_status, rejected_status, status_patch
 from tests.operator.builders import batch, crd, streaming
 from tests.operator.test_status import NOW, deployment, job
 
@@ -40,6 +40,7 @@ def test_the_columns_keep_mode_rate_replicas_ready_phase_age_and_add_events_and_
         "Replicas",
         "Ready",
         "Phase",
+        "Reason",
         "Age",
     ]
 
@@ -79,3 +80,19 @@ def test_a_batch_row_shows_events_and_shards_and_no_rate_although_the_crd_defaul
         2,
     )
     assert shown["Rate"] is None
+
+
+def test_the_reason_column_is_empty_when_all_is_well_and_says_why_when_degraded() -> None:
+    spec = {"mode": "streaming", "rate": 100}
+    healthy = compute_status(streaming(), 1, deployment(1, 1), None, {}, NOW)
+    assert row(spec, healthy)["Reason"] is None
+    failing = compute_status(
+        streaming(), 1, deployment(0, 1), None, {}, NOW, failing="pod p: topic not found"
+    )
+    assert row(spec, failing)["Reason"] == "GeneratorFailing"
+    invalid = invalid_status(["spec.image: bad"], 1, {}, NOW)
+    assert row(spec, invalid)["Reason"] == "InvalidSpec"
+    rejected = rejected_status("Deployment orders", "forbidden", 1, {}, NOW)
+    assert row(spec, rejected)["Reason"] == "ChildRejected"
+    # Back to healthy: the merge patch removes the reason.
+    assert status_patch(failing, healthy)["reason"] is None

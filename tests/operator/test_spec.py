@@ -29,7 +29,7 @@ def problems(raw: dict[str, Any], name: str = "orders") -> list[str]:
             "spec.sink.pubsub.topic is required when spec.sink.type is pubsub",
         ),
         (
-            {"sink": {"type": "pubsub", "pubsub": {"project": "p"}}},
+            {"sink": {"type": "pubsub", "pubsub": {"project": "my-project"}}},
             "spec.sink.pubsub.topic is required when spec.sink.type is pubsub",
         ),
         (

@@ -49,10 +49,11 @@ def test_the_streaming_example_gets_a_deployment_a_live_rate_and_a_status(
     assert env["EVENTGEN_RATE_CONFIGMAP"]["value"] == "orders-stream-live"
     shown = table_row(operator.kubectl("get", "evgen", "orders-stream"))
     assert list(shown) == [
-        "NAME", "MODE", "RATE", "EVENTS", "SHARDS", "REPLICAS", "READY", "PHASE", "AGE",
+        "NAME", "MODE", "RATE", "EVENTS", "SHARDS", "REPLICAS", "READY", "PHASE", "REASON",
+        "AGE",
     ]  # fmt: skip
-    assert list(shown.values())[:8] == [
-        "orders-stream", "streaming", "100", "", "", "1", "0", "Pending",
+    assert list(shown.values())[:9] == [
+        "orders-stream", "streaming", "100", "", "", "1", "0", "Pending", "",
     ]  # fmt: skip
     assert "evgen" in operator.kubectl("api-resources", "--api-group=ecommerce.dataplatform.io")
 

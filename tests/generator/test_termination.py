@@ -1,0 +1,41 @@
+"""The generator's fatal error becomes its container's termination message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventgen.cli import main
+from eventgen.termination import PATH_VARIABLE, write_termination_message
+
+
+def test_a_fatal_error_is_written_to_the_termination_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "termination-log"
+    log.write_text("left over from an earlier run, longer than the new message\n")
+    monkeypatch.setenv(PATH_VARIABLE, str(log))
+    assert main(["batch", "--events", "0"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert said.startswith("eventgen: error: ")
+    assert log.read_text() == said
+
+
+def test_outside_a_container_no_file_is_created(tmp_path: Path) -> None:
+    absent = tmp_path / "termination-log"
+    assert write_termination_message("eventgen: error: x", {PATH_VARIABLE: str(absent)}) is False
+    assert not absent.exists()
+
+
+def test_an_unwritable_termination_log_does_not_change_the_failure(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    assert write_termination_message("eventgen: error: x", {PATH_VARIABLE: str(folder)}) is False
+
+
+def test_the_message_is_cut_to_what_kubernetes_keeps(tmp_path: Path) -> None:
+    log = tmp_path / "termination-log"
+    log.touch()
+    write_termination_message("x" * 10_000, {PATH_VARIABLE: str(log)})
+    assert log.stat().st_size == 4096
