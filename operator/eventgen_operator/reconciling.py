@@ -37,7 +37,13 @@ from eventgen_operator.kubeapi import (
     KubeApi,
 )
 from eventgen_operator.spec import GeneratorSpec, parse_spec
-from eventgen_operator.status import Status, compute_status, invalid_status, status_patch
+from eventgen_operator.status import (
+    Status,
+    compute_status,
+    invalid_status,
+    status_patch,
+    timestamp,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,8 @@ PHASE_MESSAGES = {
 
 # notify(body, reason, message, warning): posts a Kubernetes Event about the EventGenerator.
 Notifier = Callable[[Mapping[str, Any], str, str, bool], None]
+# (wanted status, previous status, now as RFC 3339) -> the status to write.
+StatusAmender = Callable[[Status, Mapping[str, Any], str], Status]
 
 
 class ChildBusyError(OperatorError):
@@ -82,8 +90,11 @@ class Reconciler:
         config: OperatorConfig,
         notify: Notifier | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        amend_status: StatusAmender | None = None,
     ) -> None:
         self._api = api
+        # Adds conditions computed outside the children (the served CRD's revision).
+        self._amend_status = amend_status
         self._config = config
         self._notify = notify or (lambda body, reason, message, warning: None)
         self._clock = clock
@@ -253,6 +264,8 @@ class Reconciler:
         return self._api.merge_patch(JOBS, owner.namespace, owner.name, wanted)
 
     def _write_status(self, owner: Owner, previous: Mapping[str, Any], wanted: Status) -> None:
+        if self._amend_status is not None:
+            wanted = self._amend_status(wanted, previous, timestamp(self._clock()))
         patch = status_patch(previous, wanted)
         if not patch:
             return
