@@ -13,7 +13,7 @@ import yaml
 
 from eventgen.schema import bigquery_schema
 from eventgen_operator.crdcheck import REVISION_ANNOTATION, SCHEMA_REVISION
-from tests.support.helm_chart import CHART_DIR, REPO_ROOT, Rendered
+from tests.support.helm_chart import CHART_DIR, REPO_ROOT, Rendered, default_values, render_text
 
 CHART_SCHEMA = CHART_DIR / "files" / "raw_events.schema.json"
 REFRESH_HINT = (
@@ -79,3 +79,21 @@ def test_chart_table_schema_is_what_the_schema_command_prints() -> None:
         check=True,
     )
     assert json.loads(result.stdout) == json.loads(CHART_SCHEMA.read_text()), REFRESH_HINT
+
+
+def _without_cel(node: object) -> object:
+    if isinstance(node, dict):
+        return {k: _without_cel(v) for k, v in node.items() if k != "x-kubernetes-validations"}
+    if isinstance(node, list):
+        return [_without_cel(item) for item in node]
+    return node
+
+
+def test_before_1_25_the_rendered_crd_is_the_source_without_its_cel_rules(helm: Path) -> None:
+    # Helm validates templates against a 1.20 server's OpenAPI schema, which refuses the key.
+    text = render_text(helm, default_values(), extra=["--kube-version", "1.20.2"])
+    [crd] = [d for d in yaml.safe_load_all(text) if d and d["kind"] == "CustomResourceDefinition"]
+    source = yaml.safe_load(SOURCE_CRD.read_text())
+    assert "x-kubernetes-validations" in SOURCE_CRD.read_text()
+    assert "x-kubernetes-validations" not in yaml.safe_dump(crd)
+    assert crd["spec"] == _without_cel(source["spec"])
