@@ -23,6 +23,7 @@ import kopf
 
 from eventgen_operator.children import GENERATOR_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from eventgen_operator.config import OperatorConfig
+from eventgen_operator.crdcheck import CRD_PATH, ServedCrdCheck
 from eventgen_operator.kubeapi import (
     GROUP,
     PLURAL,
@@ -85,7 +86,11 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     """Apply settings, connect the reconciler to the API server, start the schedule."""
     configure_settings(settings)
     config = memo.get("config") or OperatorConfig.from_env()
-    reconciler = Reconciler(KubeApi(load_api_client()), config, notify=post_event)
+    api = KubeApi(load_api_client())
+    # Says at start (log) and in every status (CRDCurrent=False) when the CRD lags behind.
+    crd_check = ServedCrdCheck(lambda: api.get_path(CRD_PATH))
+    crd_check.problem()
+    reconciler = Reconciler(api, config, notify=post_event, amend_status=crd_check.amend)
     supervisor = Supervisor(reconciler)
     OUTAGE_FILTER.on_outage = supervisor.noticed_outage
     OUTAGE_FILTER.in_outage = supervisor.in_outage

@@ -140,6 +140,15 @@ class KubeApi:
         items: list[dict[str, Any]] = answer.get("items") or []
         return items
 
+    def get_path(self, path: str) -> dict[str, Any] | None:
+        """The object at an API path (e.g. a cluster-scoped CRD), or None when it does not exist."""
+        try:
+            return self._request("GET", path)
+        except KubeApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
     def create(self, kind: Kind, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create `body`; raises KubeApiError(409) when the name is taken."""
         return self._request("POST", kind.collection(namespace), body)

@@ -52,6 +52,7 @@ from eventgen_operator.status import (
     readable,
     rejected_status,
     status_patch,
+    timestamp,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ REFUSALS = frozenset({400, 403, 422})
 
 # notify(body, reason, message, warning): posts a Kubernetes Event about the EventGenerator.
 Notifier = Callable[[Mapping[str, Any], str, str, bool], None]
+# (wanted status, previous status, now as RFC 3339) -> the status to write.
+StatusAmender = Callable[[Status, Mapping[str, Any], str], Status]
 
 
 class ChildBusyError(OperatorError):
@@ -101,8 +104,11 @@ class Reconciler:
         config: OperatorConfig,
         notify: Notifier | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        amend_status: StatusAmender | None = None,
     ) -> None:
         self._api = api
+        # Adds conditions computed outside the children (the served CRD's revision).
+        self._amend_status = amend_status
         self._config = config
         self._notify = notify or (lambda body, reason, message, warning: None)
         self._clock = clock
@@ -325,6 +331,8 @@ class Reconciler:
         return self._patch(JOBS, desired, owner, wanted)
 
     def _write_status(self, owner: Owner, previous: Mapping[str, Any], wanted: Status) -> None:
+        if self._amend_status is not None:
+            wanted = self._amend_status(wanted, previous, timestamp(self._clock()))
         patch = status_patch(previous, wanted)
         if not patch:
             return

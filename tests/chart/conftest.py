@@ -54,7 +54,10 @@ def helm_apply_flags(control_plane: ControlPlane) -> list[str]:
     Helm 4 applies server-side; an API server older than 1.25 rejects the CRD's
     ``x-kubernetes-validations`` there ("field not declared in schema"), while a client-side
     apply lets it drop them (the operator checks the same rules itself).
+
+    The session's releases share one cluster-wide CRD, which the chart renders as a template:
+    each release takes it over from the one before (``--take-ownership``).
     """
     version = json.loads(control_plane.kubectl("version", "-o", "json").stdout)
     minor = int(re.sub(r"\D.*", "", version["serverVersion"]["minor"]))
-    return ["--server-side=false"] if minor < 25 else []
+    return ["--take-ownership"] + (["--server-side=false"] if minor < 25 else [])

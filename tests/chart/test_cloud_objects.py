@@ -105,11 +105,38 @@ def test_dead_letter_topic_and_policy_when_enabled(helm: Path) -> None:
     rendered = render(helm, VALUE_MATRIX["dead-letter-on"])
     topics = {t["metadata"]["name"] for t in rendered.of_kind("PubSubTopic")}
     assert topics == {"ecommerce-events", "ecommerce-events-dead-letter"}
-    policy = rendered.one("PubSubSubscription")["spec"]["deadLetterPolicy"]
+    policy = rendered.one("PubSubSubscription", "ecommerce-events-sub")["spec"]["deadLetterPolicy"]
     assert policy == {
         "deadLetterTopicRef": {"name": "ecommerce-events-dead-letter"},
         "maxDeliveryAttempts": 10,
     }
+
+
+def test_dead_lettered_messages_have_a_subscription_to_wait_in(helm: Path) -> None:
+    # Pub/Sub drops messages published to a topic without subscriptions: a dead-letter topic
+    # alone would lose every message it receives.
+    rendered = render(helm, VALUE_MATRIX["dead-letter-on"])
+    dead = rendered.one("PubSubSubscription", "ecommerce-events-dead-letter-sub")["spec"]
+    assert dead["topicRef"] == {"name": "ecommerce-events-dead-letter"}
+    assert dead["resourceID"] == "ecommerce-events-dead-letter-sub"
+    assert dead["messageRetentionDuration"] == "604800s"
+    assert "deadLetterPolicy" not in dead  # no loop back into itself
+    every_topic = {t["metadata"]["name"] for t in rendered.of_kind("PubSubTopic")}
+    subscribed = {s["spec"]["topicRef"]["name"] for s in rendered.of_kind("PubSubSubscription")}
+    assert subscribed == every_topic
+
+
+def test_dead_letter_subscription_name_follows_its_value(helm: Path) -> None:
+    values = default_values(
+        gcp={"projectId": "test-project", "projectNumber": "123456789012"},
+        cloud={"pubsub": {"deadLetter": {"enabled": True, "subscription": "Poison_Review"}}},
+    )
+    [dead] = [
+        s
+        for s in render(helm, values).of_kind("PubSubSubscription")
+        if s["spec"]["resourceID"] == "Poison_Review"
+    ]
+    assert dead["metadata"]["name"].startswith("poison-review-")
 
 
 def test_service_account_gets_exactly_the_five_seed_roles_on_the_project(

@@ -123,8 +123,8 @@ def test_install_upgrade_uninstall_every_object_accepted(
 
     control_plane.helm("uninstall", release, "--namespace", namespace)
     left = [o["metadata"]["name"] for o in upgraded if _exists(control_plane, o)]
-    assert left == []
-    # Helm never deletes CRDs it installed from crds/: EventGenerators survive an uninstall.
+    assert left == ["eventgenerators.ecommerce.dataplatform.io"]
+    # helm.sh/resource-policy: keep: EventGenerators survive an uninstall.
     control_plane.kubectl("get", "crd", "eventgenerators.ecommerce.dataplatform.io")
 
 
@@ -183,7 +183,7 @@ def test_sample_event_generator_is_accepted_by_the_charts_crd(
 ) -> None:
     # --validate=false only for the CRD itself (CEL rules are unknown before 1.25).
     control_plane.kubectl(
-        "apply", "--validate=false", "-f", str(CHART_DIR / "crds" / "eventgenerators.yaml")
+        "apply", "--validate=false", "-f", str(CHART_DIR / "files" / "eventgenerators.crd.yaml")
     )
     control_plane.kubectl(
         "wait", "--for=condition=Established", "--timeout=60s",

@@ -54,6 +54,7 @@ SETTLE_TOLERANCE = 0.05  # +-5 % over a 1 s window counts as "reached"
 HOLD_SECONDS = 12.0  # how long each rate is kept before the next edit
 STEADY_TOLERANCE = 0.05  # the rate over a steady window, +-5 %
 BATCH_EVENTS, BATCH_SHARDS = 3000, 3
+FAILING_NAME, MISSING_TOPIC = "e2e-failing", "no-such-topic"
 SCHEMA_SAMPLE = 300  # messages checked against the event JSON Schema
 
 
@@ -128,6 +129,7 @@ class Scenario:
             self.deleted_pod_drains_without_loss(stream)
             self.logs_and_metrics_are_readable(stream)
             self.suspend_stops_and_resume_restarts(stream)
+            self.failing_generator_says_why()
             batch = self.batch_runs_as_this_cluster_allows()
             self.deletion_cleans_up([stream, batch])
             self.no_streamed_event_was_lost()
@@ -301,6 +303,52 @@ class Scenario:
         self.ready_replicas(STREAM_NAME, 1)
         self.wait_phase(STREAM_NAME, "Running")
         self.hold_and_check_rate(RATE_EDITS[-1][0], "resume", resumed_at, RESUME_LIMIT)
+
+    def failing_generator_says_why(self) -> None:
+        step("a generator that can only fail (its topic does not exist) says why in its status")
+        manifest = self.stream_manifest()
+        manifest["metadata"]["name"] = FAILING_NAME
+        manifest["spec"].update(rate=10, maxRatePerReplica=100)
+        manifest["spec"]["sink"]["pubsub"]["topic"] = MISSING_TOPIC
+        self.cluster.create_generator(self.namespace, manifest)
+
+        def degraded() -> dict[str, Any] | None:
+            generator = self.cluster.get_generator(self.namespace, FAILING_NAME) or {}
+            for condition in generator.get("status", {}).get("conditions", []):
+                if condition.get("type") == "Degraded" and condition.get("status") == "True":
+                    return dict(generator["status"], degraded=condition)
+            return None
+
+        status = wait_for(degraded, 120, f"{FAILING_NAME} Degraded", interval=1)
+        condition = status["degraded"]
+        check(
+            condition.get("reason") == "GeneratorFailing"
+            and MISSING_TOPIC in str(condition.get("message")),
+            f"{FAILING_NAME} is Degraded for {condition.get('reason')}: {condition.get('message')}",
+        )
+        check(
+            status.get("reason") == "GeneratorFailing", f"status.reason is {status.get('reason')}"
+        )
+        listing = self.env.kubectl(["get", "evgen", "-n", self.namespace, FAILING_NAME])
+        check("GeneratorFailing" in listing, f"`kubectl get evgen` shows no reason:\n{listing}")
+        pods = self.cluster.deployment_pods(self.namespace, FAILING_NAME)
+        messages = [
+            s.last_state.terminated.message
+            for p in pods
+            for s in p.status.container_statuses or []
+            if s.last_state and s.last_state.terminated and s.last_state.terminated.message
+        ] + [
+            s.state.terminated.message
+            for p in pods
+            for s in p.status.container_statuses or []
+            if s.state and s.state.terminated and s.state.terminated.message
+        ]
+        check(
+            any(m.strip().startswith("eventgen: error:") for m in messages),
+            f"no pod's termination message is the generator's error line: {messages}",
+        )
+        print(f"   {condition['reason']}: {condition['message']}")
+        self.cluster.delete_generator(self.namespace, FAILING_NAME)
 
     # --- batch -------------------------------------------------------------------------------
 

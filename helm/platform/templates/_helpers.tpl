@@ -90,6 +90,22 @@ Rendered as a JSON list; read with (include ... | fromJsonArray).
 {{- printf "%s@%s.iam.gserviceaccount.com" .Values.cloud.serviceAccount.name (include "platform.projectId" .) -}}
 {{- end -}}
 
+{{/*
+The Google service account generator pods act as (Workload Identity): the narrow
+cloud.generatorServiceAccount when enabled, else the pipeline's ecommerce-data-pipeline.
+*/}}
+{{- define "platform.generatorGsaName" -}}
+{{- if .Values.cloud.generatorServiceAccount.enabled -}}
+{{- .Values.cloud.generatorServiceAccount.name -}}
+{{- else -}}
+{{- .Values.cloud.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "platform.generatorGsaEmail" -}}
+{{- printf "%s@%s.iam.gserviceaccount.com" (include "platform.generatorGsaName" .) (include "platform.projectId" .) -}}
+{{- end -}}
+
 {{/* Bucket name: the value, else PROJECT-ENV-raw-data. */}}
 {{- define "platform.bucketName" -}}
 {{- default (printf "%s-%s-raw-data" (include "platform.projectId" .) .Values.gcp.environment) .Values.cloud.bucket.name -}}
@@ -106,13 +122,25 @@ Rendered as a JSON list; read with (include ... | fromJsonArray).
 {{- end -}}
 
 {{/*
-Annotations of every Config Connector object: the project it lives in and whether deleting
-the Kubernetes object deletes the cloud resource (abandon keeps the data).
+Annotations of every Config Connector object: the project it lives in, whether deleting
+the Kubernetes object deletes the cloud resource (abandon keeps the data), and the user's
+own (configConnector.annotations: force-destroy, reconcile interval, state-into-spec, ...).
+The two the chart owns come from their dedicated values; setting them here is refused, so
+one install never carries two opinions on what uninstalling deletes.
 */}}
 {{- define "platform.cnrmAnnotations" -}}
+{{- $extra := default (dict) .Values.configConnector.annotations -}}
+{{- range $key := list "cnrm.cloud.google.com/project-id" "cnrm.cloud.google.com/deletion-policy" -}}
+{{- if hasKey $extra $key -}}
+{{- fail (printf "configConnector.annotations may not set %s: the chart sets it from %s" $key (ternary "gcp.projectId" "configConnector.deleteCloudResources" (hasSuffix "project-id" $key))) -}}
+{{- end -}}
+{{- end -}}
 cnrm.cloud.google.com/project-id: {{ include "platform.projectId" . | quote }}
 {{- if not .Values.configConnector.deleteCloudResources }}
 cnrm.cloud.google.com/deletion-policy: abandon
+{{- end }}
+{{- range $key, $value := $extra }}
+{{ $key }}: {{ $value | quote }}
 {{- end }}
 {{- end -}}
 
@@ -183,6 +211,41 @@ after the project number, which no other value carries, so it must be given.
 {{- end -}}
 
 {{/*
+Kubernetes name of a Config Connector object for a cloud resource named NAME (whose real
+name goes into spec.resourceID). Pub/Sub and Cloud Storage allow names the API server
+refuses (upper case, "_", "~", "+", "%", dots, more than 63 characters): a NAME that already
+is a DNS-1123 label of at most 63 characters is used as is (so existing objects keep their
+names); any other becomes its lower-cased, "-"-joined form cut to 54 characters plus "-" and
+the first 8 hex digits of NAME's sha256, so two names that differ only in what Kubernetes
+cannot hold (Orders_Events, orders-events) never share an object. Call with "NAME".
+*/}}
+{{- define "platform.kccName" -}}
+{{- if and (le (len .) 63) (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" .) -}}
+{{- . -}}
+{{- else -}}
+{{- $base := regexReplaceAll "[^a-z0-9]+" (lower .) "-" | trimAll "-" | trunc 54 | trimSuffix "-" -}}
+{{- printf "%s-%s" $base (sha256sum . | trunc 8) | trimPrefix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Kubernetes names of the Pub/Sub and Storage objects (see platform.kccName). */}}
+{{- define "platform.topicObjectName" -}}
+{{- include "platform.kccName" .Values.cloud.pubsub.topic -}}
+{{- end -}}
+{{- define "platform.subscriptionObjectName" -}}
+{{- include "platform.kccName" .Values.cloud.pubsub.subscription -}}
+{{- end -}}
+{{- define "platform.deadLetterTopicObjectName" -}}
+{{- include "platform.kccName" .Values.cloud.pubsub.deadLetter.topic -}}
+{{- end -}}
+{{- define "platform.deadLetterSubscriptionObjectName" -}}
+{{- include "platform.kccName" .Values.cloud.pubsub.deadLetter.subscription -}}
+{{- end -}}
+{{- define "platform.bucketObjectName" -}}
+{{- include "platform.kccName" (include "platform.bucketName" .) -}}
+{{- end -}}
+
+{{/*
 Name of a Config Connector object "<base>-<suffix>" within 63 characters, made a valid
 Kubernetes name (Pub/Sub IDs may hold characters names cannot). The base is cut, never the
 suffix, so two objects for one long-named resource stay distinct. Call with (list "base" "suffix").
@@ -191,4 +254,26 @@ suffix, so two objects for one long-named resource stay distinct. Call with (lis
 {{- $suffix := index . 1 -}}
 {{- $base := regexReplaceAll "[^a-z0-9-]+" (lower (index . 0)) "-" | trunc (int (sub 62 (len $suffix))) | trimSuffix "-" -}}
 {{- printf "%s-%s" $base $suffix -}}
+{{- end -}}
+
+{{/*
+An IAMPolicyMember: every field of its spec is immutable, so its object name carries a hash
+of the whole spec. When a value the spec depends on changes (the project, the generator
+ServiceAccount, a namespace, the project number), `helm upgrade` creates a new object and
+deletes the old one instead of asking the API server to change an immutable field, which it
+refuses. Call with (dict "root" $ "base" "readable-name" "spec" (dict ...)).
+*/}}
+{{- define "platform.iamPolicyMember" -}}
+{{- $hash := .spec | toJson | sha256sum | trunc 8 -}}
+apiVersion: iam.cnrm.cloud.google.com/v1beta1
+kind: IAMPolicyMember
+metadata:
+  name: {{ include "platform.cnrmChildName" (list .base $hash) }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "platform.labels" (dict "root" .root "component" "iam") | nindent 4 }}
+  annotations:
+    {{- include "platform.cnrmAnnotations" .root | nindent 4 }}
+spec:
+  {{- toYaml .spec | nindent 2 }}
 {{- end -}}
