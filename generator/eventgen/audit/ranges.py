@@ -44,10 +44,19 @@ class SequenceRanges:
 
     def add_run(self, start: int, end: int) -> None:
         """Record the records carrying ``start``, ``start + 1`` ... ``end - 1`` (in that order)."""
-        if start == self.run_end and start < end <= self.limit:
+        if start >= end:
+            return
+        if start == self.run_end and end <= self.limit:
             self.run_end = end
             return
-        for sequence in range(start, end):
+        self._commit()
+        index = bisect_right(self.starts, start) - 1
+        following = index + 1
+        limit = self.starts[following] if following < len(self.starts) else NO_LIMIT
+        if (index < 0 or self.ends[index] <= start) and end <= limit:
+            self.run_start, self.run_end, self.limit = start, end, limit
+            return
+        for sequence in range(start, end):  # overlaps sequences already seen: rare
             self.add(sequence)
 
     def _add_out_of_run(self, sequence: int) -> None:
