@@ -34,8 +34,19 @@ def no_eventgen_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real 2-shard batch of 30,000 events: shard 0 plain in 4 parts, shard 1 gzip."""
     folder = tmp_path_factory.mktemp("batch") / "dt=2026-11-26"
-    common = ["batch", "--events", "30000", "--shard-count", "2", "--name", "shop",
-              "--start", "2026-11-26", "--output", f"{folder}/"]  # fmt: skip
+    common = [
+        "batch",
+        "--events",
+        "30000",
+        "--shard-count",
+        "2",
+        "--name",
+        "shop",
+        "--start",
+        "2026-11-26",
+        "--output",
+        f"{folder}/",
+    ]
     for extra in (
         ["--shard-index", "0", "--rotate-bytes", "2MiB"],
         ["--shard-index", "1", "--gzip"],
@@ -62,9 +73,10 @@ def test_a_complete_batch_is_complete_exactly_once(batch: Path, capsys: Any) -> 
     assert code == 0, verdict["problems"]
     totals = verdict["totals"]
     assert (totals["records"], totals["expected"], totals["seen"]) == (30_000, 30_000, 30_000)
-    assert {g["generator_id"]: (g["expected"], g["seen"], g["missing"], g["doubled"])
-            for g in verdict["generators"]} == {
-        "shop-shard-0": (15_000, 15_000, 0, 0), "shop-shard-1": (15_000, 15_000, 0, 0)}  # fmt: skip
+    assert {
+        g["generator_id"]: (g["expected"], g["seen"], g["missing"], g["doubled"])
+        for g in verdict["generators"]
+    } == {"shop-shard-0": (15_000, 15_000, 0, 0), "shop-shard-1": (15_000, 15_000, 0, 0)}
 
 
 def test_a_deleted_part_is_missing_with_its_exact_range(copy: Path, capsys: Any) -> None:
@@ -140,8 +152,16 @@ def test_the_text_verdict_is_a_table_with_totals(copy: Path, capsys: Any) -> Non
     code = main(["audit", str(copy)])
     out = capsys.readouterr().out.splitlines()
     assert code == 1
-    assert out[0].split() == ["generator_id", "expected", "seen", "missing", "doubled",
-                              "first", "missing", "ranges"]  # fmt: skip
+    assert out[0].split() == [
+        "generator_id",
+        "expected",
+        "seen",
+        "missing",
+        "doubled",
+        "first",
+        "missing",
+        "ranges",
+    ]
     assert out[1].startswith("shop-shard-0 ")  # generators with problems first
     assert out[-1] == f"verdict: INCOMPLETE ({copy})"
 

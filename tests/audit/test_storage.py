@@ -35,8 +35,21 @@ def bucket(emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
     client = emulator.client()
     client.create_bucket(BUCKET)
     env = {"STORAGE_EMULATOR_HOST": emulator.host}
-    common = ["batch", "--events", "20000", "--shard-count", "2", "--name", "shop",
-              "--start", "2026-11-26", "--sink", "gcs", "--gcs-bucket", BUCKET]  # fmt: skip
+    common = [
+        "batch",
+        "--events",
+        "20000",
+        "--shard-count",
+        "2",
+        "--name",
+        "shop",
+        "--start",
+        "2026-11-26",
+        "--sink",
+        "gcs",
+        "--gcs-bucket",
+        BUCKET,
+    ]
     for extra in (
         ["--shard-index", "0", "--rotate-bytes", "2MiB"],
         ["--shard-index", "1", "--gzip"],

@@ -53,12 +53,25 @@ def test_a_stream_with_faults_and_a_stall_is_complete_when_the_audit_is_told(
 ) -> None:
     faults = ["--duplicate-rate", "0.01", "--malformed-rate", "0.01"]
     process = subprocess.Popen(
-        eventgen_command("stream", "--sink", "pubsub", "--pubsub-project", PROJECT,
-                         "--pubsub-topic", topic.topic, "--generator-id", "shop-0",
-                         "--rate", "4000", "--events", "12000", *faults),
+        eventgen_command(
+            "stream",
+            "--sink",
+            "pubsub",
+            "--pubsub-project",
+            PROJECT,
+            "--pubsub-topic",
+            topic.topic,
+            "--generator-id",
+            "shop-0",
+            "--rate",
+            "4000",
+            "--events",
+            "12000",
+            *faults,
+        ),
         env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
         stderr=subprocess.PIPE,
-    )  # fmt: skip
+    )
     wait_for(lambda: pubsub_server.stats()["published"] >= 3000, 60, "3000 events published")
     pubsub_server.stall(2.0)
     _, stderr = process.communicate(timeout=120)

@@ -9,16 +9,43 @@ from eventgen.audit.verdict import Expectations, GeneratorVerdict, allowance, ju
 from tests.audit.events import generated
 
 
-def gv(name: str, expected: int, missing: int = 0, **rest: int) -> GeneratorVerdict:
+def gv(
+    name: str,
+    expected: int,
+    missing: int = 0,
+    *,
+    doubled: int = 0,
+    malformed: int = 0,
+    repeated_event_ids: int | None = None,
+) -> GeneratorVerdict:
     return GeneratorVerdict(
-        name, expected, expected - missing, missing, (), int(bool(missing)), **rest
-    )  # type: ignore[arg-type]
+        name,
+        expected,
+        expected - missing,
+        missing,
+        (),
+        int(bool(missing)),
+        doubled=doubled,
+        malformed=malformed,
+        repeated_event_ids=repeated_event_ids,
+    )
 
 
-def judged(generators: list[GeneratorVerdict], *, unattributed: int = 0, visible: bool = True,
-           **told: object) -> tuple[bool, tuple[str, ...]]:  # fmt: skip
-    verdict = judge("t", generators, records=0, unattributed_malformed=unattributed,
-                    expectations=Expectations(**told), malformed_visible=visible)  # type: ignore[arg-type]  # fmt: skip
+def judged(
+    generators: list[GeneratorVerdict],
+    *,
+    unattributed: int = 0,
+    visible: bool = True,
+    **told: object,
+) -> tuple[bool, tuple[str, ...]]:
+    verdict = judge(
+        "t",
+        generators,
+        records=0,
+        unattributed_malformed=unattributed,
+        expectations=Expectations(**told),  # type: ignore[arg-type]
+        malformed_visible=visible,
+    )
     return verdict.complete, verdict.problems
 
 
@@ -73,9 +100,12 @@ def judged(generators: list[GeneratorVerdict], *, unattributed: int = 0, visible
     ],
 )
 def test_verdict_table(
-    generators: list[GeneratorVerdict], unattributed: int, visible: bool, told: dict[str, object],
+    generators: list[GeneratorVerdict],
+    unattributed: int,
+    visible: bool,
+    told: dict[str, object],
     complete: bool,
-) -> None:  # fmt: skip
+) -> None:
     got, problems = judged(generators, unattributed=unattributed, visible=visible, **told)
     assert got is complete, problems
     assert bool(problems) is not complete
@@ -91,8 +121,11 @@ def test_the_python_api_takes_payloads_str_and_dicts() -> None:
     payloads = generated(1000, "api-0")
     import orjson
 
-    mixed = [*payloads[:300], *(p.decode() for p in payloads[300:600]),
-             *(orjson.loads(p) for p in payloads[600:])]  # fmt: skip
+    mixed = [
+        *payloads[:300],
+        *(p.decode() for p in payloads[300:600]),
+        *(orjson.loads(p) for p in payloads[600:]),
+    ]
     verdict = audit(mixed)
     assert verdict.complete and verdict.exit_code == 0
     assert (verdict.expected, verdict.seen, verdict.records) == (1000, 1000, 1000)

@@ -157,15 +157,20 @@ def query_parameters(audit: TableAudit) -> list[Any]:
 
 
 def make_client(project: str) -> Any:
-    """A BigQuery client for ``project`` with Application Default Credentials."""
+    """A BigQuery client for ``project``: Application Default Credentials, or anonymous
+    against ``BIGQUERY_EMULATOR_HOST`` (an ``http://host:port`` the client library honours)."""
+    import os
+
     from google.auth.exceptions import DefaultCredentialsError
 
     bigquery = bigquery_module()
-
     try:
+        if os.environ.get("BIGQUERY_EMULATOR_HOST"):
+            credentials = importlib.import_module("google.auth.credentials")
+            return bigquery.Client(project=project, credentials=credentials.AnonymousCredentials())
         return bigquery.Client(project=project)
     except DefaultCredentialsError as error:
-        raise ConfigError(f"BigQuery: no credentials ({error})") from None
+        raise ConfigError(f"BigQuery: no credentials ({first_line(error)})") from None
 
 
 def dry_run(client: Any, audit: TableAudit) -> int:
