@@ -104,6 +104,24 @@ def test_a_prefix_selects_the_objects_audited(bucket: Any, capsys: Any) -> None:
     assert [g["generator_id"] for g in verdict["generators"]] == ["shop-shard-1"]
 
 
+def test_a_faulty_batch_in_the_bucket_passes_only_when_told(
+    emulator: GcsEmulator, bucket: Any, capsys: Any
+) -> None:
+    faults = ["--duplicate-rate", "0.01", "--malformed-rate", "0.005"]
+    result = run_eventgen(
+        ["batch", "--events", "8000", "--name", "faulty", "--start", "2026-11-26", "--sink",
+         "gcs", "--gcs-bucket", BUCKET, "--gcs-prefix", "faulty/", "--gzip", *faults],
+        {"STORAGE_EMULATOR_HOST": emulator.host},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/faulty/")
+    assert code == 1 and any("not events" in p for p in verdict["problems"])
+    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/faulty/", *faults)
+    assert code == 0, verdict["problems"]
+    # --events counts what the batch emitted, injected copies and malformed events included.
+    assert verdict["totals"]["malformed"] > 0 and verdict["totals"]["records"] == 8000
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

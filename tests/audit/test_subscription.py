@@ -88,6 +88,17 @@ def test_a_stream_with_faults_and_a_stall_is_complete_when_the_audit_is_told(
     assert len(drain(topic.subscription_path, 12_000)) == 12_000
 
 
+def test_a_clean_run_from_two_generators_is_complete(topic: TopicUnderTest, capsys: Any) -> None:
+    publish(topic, generated(3000, "shop-3"), "shop-3")
+    publish(topic, generated(2000, "shop-4"), "shop-4")
+    code, verdict, _ = audit(capsys, "--expected-events", "5000")
+    assert code == 0, verdict["problems"]
+    assert [(g["generator_id"], g["seen"]) for g in verdict["generators"]] == [
+        ("shop-3", 3000),
+        ("shop-4", 2000),
+    ]
+
+
 def test_untold_faults_fail_the_audit(topic: TopicUnderTest, capsys: Any) -> None:
     publish(topic, generated(3000, "shop-1", malformed_rate=0.02), "shop-1")
     code, verdict, _ = audit(capsys)

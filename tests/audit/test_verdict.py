@@ -150,3 +150,24 @@ def test_injected_faults_pass_only_when_the_audit_is_told() -> None:
     told = audit(payloads, duplicate_rate=0.02, malformed_rate=0.01)
     assert told.complete, told.problems
     assert told.malformed > 0 and told.notes
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b'{"generator_id":"g","sequence":-1}',
+        b'{"generator_id":"g","sequence":true}',
+        b'{"generator_id":"g","sequence":1.5}',
+        b'{"generator_id":"g","sequence":"12a"}',
+        b'{"generator_id":"g","sequence":4611686018427387904}',
+        b'{"generator_id":"","sequence":1}',
+        b'{"generator_id":7,"sequence":1}',
+        b'{"sequence":1}',
+        b"[1, 2]",
+        b"not json",
+        b'{"generator_id":"g","sequence":3',
+    ],
+)
+def test_a_record_without_a_usable_identity_is_malformed_not_a_crash(record: bytes) -> None:
+    verdict = audit([record])
+    assert (verdict.malformed, verdict.generators, verdict.complete) == (1, (), False)

@@ -23,11 +23,14 @@ TAIL = re.compile(
 )
 
 
+MAX_SEQUENCE = 1 << 62  # beyond any real generator; kept runs are signed 64-bit
+
+
 def identity_of(event: Any) -> tuple[str, int] | None:
     """``(generator_id, sequence)`` of a parsed event, or None if it does not carry both.
 
     A sequence may be a JSON integer or a string of digits (BigQuery exports INT64 as
-    strings); booleans, negatives and fractions are not sequences.
+    strings); booleans, negatives, fractions and numbers from 2**62 up are not sequences.
     """
     if not isinstance(event, Mapping):
         return None
@@ -36,7 +39,9 @@ def identity_of(event: Any) -> tuple[str, int] | None:
         return None
     if isinstance(sequence, str) and sequence.isascii() and sequence.isdigit():
         sequence = int(sequence)
-    if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+    if isinstance(sequence, bool) or not isinstance(sequence, int):
+        return None
+    if not 0 <= sequence < MAX_SEQUENCE:
         return None
     return generator_id, sequence
 
