@@ -119,6 +119,15 @@ def test_a_part_loaded_twice_is_doubled_unless_duplicates_are_allowed(
     assert code == 0
 
 
+def test_the_command_exits_with_the_verdicts_code(copy: Path) -> None:
+    assert run_eventgen(["audit", str(copy)]).returncode == 0
+    parts(copy, "shop-shard-0")[1].unlink()
+    result = run_eventgen(["audit", str(copy)])
+    assert result.returncode == 1
+    assert result.stdout.decode().endswith(f"verdict: INCOMPLETE ({copy})\n")
+    assert result.stderr == b""
+
+
 def test_files_and_folders_combine_into_one_verdict(batch: Path, capsys: Any) -> None:
     shard0 = [str(p) for p in parts(batch, "shop-shard-0")]
     code, verdict, _ = audit(capsys, *shard0, *(str(p) for p in parts(batch, "shop-shard-1")))
