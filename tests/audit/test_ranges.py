@@ -54,7 +54,19 @@ def test_a_run_extending_into_an_earlier_run_counts_the_overlap_as_doubled() -> 
         ranges.add(s)
     assert ranges.runs() == [(3, 11)]
     assert ranges.doubled == 2
-    assert ranges.doubled_runs == [[5, 7]]
+    assert ranges.doubled_runs() == [(5, 7)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_doubled_runs_are_the_lowest_merged_runs_in_any_order(seed: int) -> None:
+    rng = random.Random(seed)
+    doubles = rng.sample(range(2000), k=rng.randint(0, 600))
+    rng.shuffle(doubles)
+    ranges = SequenceRanges()
+    for s in [*range(2000), *doubles, *doubles[:50]]:
+        ranges.add(s)
+    assert ranges.doubled == len(doubles) + min(50, len(doubles))
+    assert ranges.doubled_runs() == naive(doubles)[0]
 
 
 def test_add_run_equals_adding_each_sequence() -> None:

@@ -8,6 +8,7 @@ import os
 import subprocess
 from typing import Any
 
+import orjson
 import pytest
 from google.cloud import pubsub_v1
 
@@ -111,22 +112,27 @@ def test_a_dropped_message_range_is_missing_and_a_republished_range_doubled(
 ) -> None:
     payloads = generated(5000, "shop-2")
     publish(topic, payloads, "shop-2")
-    # Another reader acknowledges the first 2000 messages (0-1999, this server delivers in
-    # publish order) on the audit subscription: lost to it.
+    # Another reader takes 1000-1999 from the audit subscription (acknowledges them) and hands
+    # the rest back: lost to the audit. (Publish requests run concurrently, so delivery order
+    # is not sequence order: it holds all 5000 before choosing.)
     with pubsub_v1.SubscriberClient() as thief:
-        taken = 0
-        while taken < 2000:
-            response = thief.pull(subscription=AUDIT_SUBSCRIPTION, max_messages=2000 - taken)
-            received = response.received_messages
-            thief.acknowledge(subscription=AUDIT_SUBSCRIPTION, ack_ids=[r.ack_id for r in received])
-            taken += len(received)
-    publish(topic, payloads[:1000], "shop-2")  # 0-999 arrive again: restored
+        held: list[Any] = []
+        while len(held) < 5000:
+            held += thief.pull(subscription=AUDIT_SUBSCRIPTION, max_messages=1000).received_messages
+        taken = [r.ack_id for r in held if 1000 <= orjson.loads(r.message.data)["sequence"] < 2000]
+        thief.acknowledge(subscription=AUDIT_SUBSCRIPTION, ack_ids=taken)
+        returned = [r.ack_id for r in held if r.ack_id not in set(taken)]
+        thief.modify_ack_deadline(
+            subscription=AUDIT_SUBSCRIPTION, ack_ids=returned, ack_deadline_seconds=0
+        )
+        assert len(taken) == 1000
+    publish(topic, payloads[:1000], "shop-2")  # 0-999 a second time: doubled
     publish(topic, payloads[4000:4100], "shop-2")  # 4000-4099 a second time: doubled
     code, verdict, _ = audit(capsys)
     assert code == 1
     (g,) = verdict["generators"]
     assert (g["expected"], g["missing"], g["missing_ranges"]) == (5000, 1000, [[1000, 1999]])
-    assert (g["doubled"], g["doubled_ranges"]) == (100, [[4000, 4099]])
+    assert (g["doubled"], g["doubled_ranges"]) == (1100, [[0, 999], [4000, 4099]])
 
 
 def test_a_missing_subscription_is_bad_input(topic: TopicUnderTest, capsys: Any) -> None:

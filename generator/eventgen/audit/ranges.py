@@ -15,15 +15,17 @@ from bisect import bisect_right
 
 NO_LIMIT = 1 << 62
 EMPTY = -1
-KEPT_DOUBLED_RUNS = 16  # doubled sequences are listed as the first few runs, and counted
+MAX_DOUBLED_RUNS = 100_000  # doubled sequences kept as runs (1.6 MB) at most; all are counted
 
 
 class SequenceRanges:
     """Distinct sequences seen, plus how many records repeated a sequence already seen."""
 
-    __slots__ = ("doubled", "doubled_runs", "ends", "limit", "run_end", "run_start", "starts")
+    __slots__ = (
+        "doubled", "doubles", "ends", "limit", "list_doubles", "run_end", "run_start", "starts",
+    )  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, *, list_doubles: bool = True) -> None:
         self.starts = array("q")
         self.ends = array("q")
         # The open run [run_start, run_end) is not yet in starts/ends; it may grow up to
@@ -33,7 +35,10 @@ class SequenceRanges:
         self.run_end = EMPTY
         self.limit = NO_LIMIT
         self.doubled = 0
-        self.doubled_runs: list[list[int]] = []
+        # Doubles arrive in blocks (a redelivered batch, a file loaded twice), so they are
+        # kept as runs too; a third copy is not counted again there.
+        self.list_doubles = list_doubles
+        self.doubles: SequenceRanges | None = None
 
     def add(self, sequence: int) -> None:
         """Record one record carrying ``sequence`` (a non-negative integer)."""
@@ -70,12 +75,20 @@ class SequenceRanges:
         self.run_start, self.run_end = sequence, sequence + 1
 
     def _note_doubled(self, sequence: int) -> None:
+        """Count a doubled sequence, and keep it in runs of its own (while they stay few)."""
         self.doubled += 1
-        runs = self.doubled_runs
-        if runs and runs[-1][1] == sequence:
-            runs[-1][1] = sequence + 1
-        elif len(runs) < KEPT_DOUBLED_RUNS and not any(a <= sequence < b for a, b in runs):
-            runs.append([sequence, sequence + 1])
+        if not self.list_doubles:
+            return
+        if self.doubles is None:
+            self.doubles = SequenceRanges(list_doubles=False)
+        elif self.doubles.held_runs() >= MAX_DOUBLED_RUNS:
+            return  # listed as far as it goes; still counted
+        self.doubles.add(sequence)
+
+    def doubled_runs(self) -> list[tuple[int, int]]:
+        """Doubled sequences as sorted runs ``(start, end)``, complete unless more than
+        MAX_DOUBLED_RUNS runs of them arrived (then the runs kept until that point)."""
+        return [] if self.doubles is None else self.doubles.runs()
 
     def _commit(self) -> None:
         """Move the open run into the committed runs, merging it with touching neighbours."""

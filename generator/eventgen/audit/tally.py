@@ -114,7 +114,7 @@ def summarize(generator_id: str, ranges: SequenceRanges, malformed: int = 0) -> 
             if len(gaps) < RANGES_SHOWN:
                 gaps.append((previous_end, start - 1))
         previous_end = end
-    doubled_ranges = tuple((a, b - 1) for a, b in ranges.doubled_runs[:RANGES_SHOWN])
+    doubled_ranges = tuple((a, b - 1) for a, b in ranges.doubled_runs()[:RANGES_SHOWN])
     return GeneratorVerdict(
         generator_id=generator_id,
         expected=expected,
