@@ -124,59 +124,104 @@ def judge(
 ) -> Verdict:
     """Decide completeness. ``malformed_visible``: the source shows malformed records
     (files, objects, messages) rather than having lost them before the audit (a table)."""
-    problems: list[str] = []
-    notes: list[str] = []
     generators = sorted(generators, key=lambda g: g.generator_id)
-    missing = sum(g.missing for g in generators)
+    problems: list[str] = ["no events found"] if not generators else []
+    notes: list[str] = []
     malformed = unattributed_malformed + sum(g.malformed for g in generators)
-    expected = sum(g.expected for g in generators)
-    if not generators:
-        problems.append("no events found")
     if malformed and expectations.malformed_rate <= 0:
         problems.append(
             f"{malformed:,} records are not events (no generator_id and sequence); "
             "if the generator injected malformed events, pass --malformed-rate"
         )
-    unexplained = missing
-    if missing and expectations.malformed_rate > 0 and malformed_visible:
-        # A malformed record may have lost its sequence (a truncated payload): it explains one
-        # gap of its own generator, or of any generator when nothing names its generator.
-        excess = sum(max(0, g.missing - g.malformed) for g in generators)
-        unexplained = max(0, excess - unattributed_malformed)
-        if missing > unexplained:
-            notes.append(
-                f"{missing - unexplained:,} missing sequences are accounted for by "
-                f"{malformed:,} malformed records"
-            )
-    elif missing and not malformed_visible:
-        share = expectations.malformed_rate
-        repeated = sum(g.repeated_event_ids or 0 for g in generators)
-        if expectations.duplicate_rate > 0 and repeated == 0:
-            # No event_id repeats: the copies were removed (deduplicated by event_id), so
-            # their sequences are absent too.
-            share += expectations.duplicate_rate / (1 + expectations.duplicate_rate)
-        bound = allowance(expected, share)
-        if share > 0 and missing <= bound:
-            unexplained = 0
-            notes.append(
-                f"{missing:,} missing sequences are within the {bound:,} that the fault "
-                f"settings explain for {expected:,} events (malformed events never reach "
-                "a table; deduplicated copies leave their sequence out)"
-            )
+    if malformed_visible:
+        unexplained = gaps_left_by_malformed(
+            generators, unattributed_malformed, expectations, notes
+        )
+    else:
+        unexplained = gaps_left_by_table_faults(generators, expectations, notes)
     if unexplained:
         broken = sum(1 for g in generators if g.missing)
         problems.append(f"{unexplained:,} events missing in {broken:,} generator(s)")
-    told = expectations.expected_events
-    if told is not None and told != expected:
-        if told > expected:
-            problems.append(
-                f"{told - expected:,} events missing after the highest sequences seen "
-                f"(expected {told:,} events in all, the sequences account for {expected:,})"
-            )
-        else:
-            problems.append(
-                f"sequences account for {expected:,} events, more than the {told:,} expected"
-            )
+    problems += tail_problems(generators, expectations)
+    problems += duplicate_problems(generators, expectations, notes)
+    return Verdict(
+        source=source,
+        generators=tuple(generators),
+        records=records,
+        unattributed_malformed=unattributed_malformed,
+        complete=not problems,
+        problems=tuple(problems),
+        notes=tuple(notes),
+    )
+
+
+def gaps_left_by_malformed(
+    generators: list[GeneratorVerdict],
+    unattributed_malformed: int,
+    expectations: Expectations,
+    notes: list[str],
+) -> int:
+    """Missing sequences that the malformed records seen do not account for, exactly.
+
+    A malformed record may have lost its sequence (a truncated payload): it explains one gap
+    of its own generator, or of any generator when nothing names its generator.
+    """
+    missing = sum(g.missing for g in generators)
+    if not missing or expectations.malformed_rate <= 0:
+        return missing
+    excess = sum(max(0, g.missing - g.malformed) for g in generators)
+    unexplained = max(0, excess - unattributed_malformed)
+    if missing > unexplained:
+        malformed = unattributed_malformed + sum(g.malformed for g in generators)
+        notes.append(
+            f"{missing - unexplained:,} missing sequences are accounted for by "
+            f"{malformed:,} malformed records"
+        )
+    return unexplained
+
+
+def gaps_left_by_table_faults(
+    generators: list[GeneratorVerdict], expectations: Expectations, notes: list[str]
+) -> int:
+    """Missing sequences beyond what the fault rates plausibly removed from a table.
+
+    Malformed events never reach a table; when no event_id repeats, the injected copies
+    were deduplicated away and their sequences are absent too (see :func:`allowance`).
+    """
+    missing = sum(g.missing for g in generators)
+    share = expectations.malformed_rate
+    if expectations.duplicate_rate > 0 and not any(g.repeated_event_ids for g in generators):
+        share += expectations.duplicate_rate / (1 + expectations.duplicate_rate)
+    expected = sum(g.expected for g in generators)
+    bound = allowance(expected, share)
+    if not missing or share <= 0 or missing > bound:
+        return missing
+    notes.append(
+        f"{missing:,} missing sequences are within the {bound:,} that the fault settings "
+        f"explain for {expected:,} events (malformed events never reach a table; "
+        "deduplicated copies leave their sequence out)"
+    )
+    return 0
+
+
+def tail_problems(generators: list[GeneratorVerdict], expectations: Expectations) -> list[str]:
+    """The lost tail, which only a known total shows (``--expected-events``)."""
+    told, expected = expectations.expected_events, sum(g.expected for g in generators)
+    if told is None or told == expected:
+        return []
+    if told > expected:
+        return [
+            f"{told - expected:,} events missing after the highest sequences seen "
+            f"(expected {told:,} events in all, the sequences account for {expected:,})"
+        ]
+    return [f"sequences account for {expected:,} events, more than the {told:,} expected"]
+
+
+def duplicate_problems(
+    generators: list[GeneratorVerdict], expectations: Expectations, notes: list[str]
+) -> list[str]:
+    """Doubled deliveries, and event_ids repeated under another sequence (BigQuery)."""
+    problems = []
     doubled = sum(g.doubled for g in generators)
     if doubled and not expectations.allow_duplicates:
         problems.append(
@@ -191,12 +236,4 @@ def judge(
             f"{repeated:,} event_ids repeated under another sequence; if the generator "
             "injected duplicates, pass --duplicate-rate"
         )
-    return Verdict(
-        source=source,
-        generators=tuple(generators),
-        records=records,
-        unattributed_malformed=unattributed_malformed,
-        complete=not problems,
-        problems=tuple(problems),
-        notes=tuple(notes),
-    )
+    return problems
