@@ -175,13 +175,102 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     add_generator_options(parser)
 
 
+def add_audit_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``eventgen audit`` (see docs/audit.md)."""
+    from eventgen.audit.command import fault_rate, instant
+
+    parser.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="JSONL file or folder (plain or gzip), gs://BUCKET/PREFIX, "
+        "projects/P/subscriptions/S, or bq://PROJECT.DATASET.TABLE",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="verdict format (default text)"
+    )
+    parser.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="accept doubled deliveries (an at-least-once path not yet deduplicated)",
+    )
+    parser.add_argument(
+        "--expected-events",
+        type=flag_type(positive_int),
+        metavar="N",
+        help="events made in all (a batch's --events): also catches a lost tail, which "
+        "highest sequence + 1 cannot see",
+    )
+    faults = parser.add_argument_group("the generator's fault settings, when it injected faults")
+    faults.add_argument(
+        "--duplicate-rate",
+        type=flag_type(fault_rate),
+        default=0.0,
+        metavar="RATE",
+        help="the generator's --duplicate-rate: event_ids repeated under a new sequence "
+        "are expected",
+    )
+    faults.add_argument(
+        "--malformed-rate",
+        type=flag_type(fault_rate),
+        default=0.0,
+        metavar="RATE",
+        help="the generator's --malformed-rate: records that are not events are expected and "
+        "account for the sequences they lost",
+    )
+    table = parser.add_argument_group("BigQuery (bq://)")
+    table.add_argument(
+        "--since",
+        type=flag_type(instant),
+        metavar="ISO",
+        help="audit events with event_timestamp from this time (required for bq://)",
+    )
+    table.add_argument(
+        "--until",
+        type=flag_type(instant),
+        metavar="ISO",
+        help="... up to, not including, this time (default now)",
+    )
+    table.add_argument(
+        "--dry-run", action="store_true", help="only show the bytes the query would scan"
+    )
+    table.add_argument(
+        "--max-bytes-billed",
+        type=flag_type(parse_size),
+        metavar="SIZE",
+        help="let BigQuery refuse the query above this many bytes (e.g. 10GiB)",
+    )
+    pubsub = parser.add_argument_group("Pub/Sub subscription")
+    pubsub.add_argument(
+        "--idle-timeout",
+        type=flag_type(parse_duration),
+        default=10.0,
+        metavar="DURATION",
+        help="stop when no message arrived for this long (default 10s)",
+    )
+    pubsub.add_argument(
+        "--max-messages",
+        type=flag_type(positive_int),
+        metavar="N",
+        help="stop after reading N messages",
+    )
+    pubsub.add_argument(
+        "--allow-pipeline-subscription",
+        action="store_true",
+        help="audit (and acknowledge on) ecommerce-events-sub, taking its messages from the "
+        "pipeline",
+    )
+
+
 def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     """The ``eventgen`` parser, and its subcommand parsers by name."""
     parser = OneLineParser(
         prog="eventgen", description="Realistic e-commerce events: stream them or write batches."
     )
     parser.add_argument("--version", action="version", version=f"eventgen {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{stream,batch,schema}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{stream,batch,schema,audit}"
+    )
 
     env_note = "Every --foo-bar flag also reads EVENTGEN_FOO_BAR from the environment (flag wins)."
     stream = commands.add_parser(
@@ -288,7 +377,13 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
         default="bigquery",
         help="schema dialect (default bigquery)",
     )
-    return parser, {"stream": stream, "batch": batch, "schema": schema}
+    audit = commands.add_parser(
+        "audit",
+        help="prove every event arrived exactly once (files, gs://, a subscription, bq://)",
+        epilog=env_note + " Exit 0: complete, exactly once; 1: missing or doubled; 2: bad input.",
+    )
+    add_audit_options(audit)
+    return parser, {"stream": stream, "batch": batch, "schema": schema, "audit": audit}
 
 
 def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
@@ -364,6 +459,10 @@ def run_command(argv: Sequence[str] | None, environ: Mapping[str, str], stop: St
 
         if args.command == "schema":
             return commands.schema(args)
+        if args.command == "audit":
+            from eventgen.audit.command import run as audit
+
+            return audit(args)
         if args.command == "stream":
             return commands.stream(args, environ, stop)
         return commands.batch(args, environ, stop)

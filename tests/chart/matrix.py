@@ -14,6 +14,9 @@ VALUE_MATRIX: dict[str, dict[str, Any]] = {
         gcp={"projectId": "test-project", "projectNumber": "123456789012"},
         cloud={"pubsub": {"deadLetter": {"enabled": True, "maxDeliveryAttempts": 10}}},
     ),
+    "audit-subscription-on": default_values(
+        cloud={"pubsub": {"audit": {"enabled": True, "ackDeadlineSeconds": 120}}}
+    ),
     "delete-cloud-resources": default_values(configConnector={"deleteCloudResources": True}),
     "watched-namespaces": default_values(
         operator={"watchNamespaces": ["team-a", "team-b", "team-c"]}
