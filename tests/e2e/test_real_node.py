@@ -22,7 +22,7 @@ import base64
 import os
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,6 @@ from tests.e2e.scenario import CheckFailed, Environment, Scenario, report_failur
 from tests.support.helm_chart import kcc_crds_dir
 from tests.support.kubeconfig import ClusterEndpoint, write_token_kubeconfig
 from tests.support.node.cluster import RealNode
-from tests.support.node.prerequisites import NodeUnavailable
 from tests.support.processes import free_port
 from tests.support.pubsub_process import PubSubProcess
 
@@ -42,47 +41,6 @@ pytestmark = [pytest.mark.realnode, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NAMESPACE, OPERATOR_NAMESPACE, RELEASE = "e2e", "eventgen", "platform"
-
-
-@pytest.fixture(scope="module")
-def node() -> Iterator[RealNode]:
-    """A running real node for this module; its teardown fails if anything is left behind."""
-    try:
-        started = RealNode.start()
-    except NodeUnavailable as reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the real-node suite, but: {reason}")
-        pytest.skip(str(reason))
-    print(f"\nreal node: {started.timings}")
-    try:
-        yield started
-    finally:
-        left = started.stop()
-        assert not left, "the real node left things behind:\n" + "\n".join(left)
-
-
-@pytest.fixture(scope="module")
-def image(node: RealNode) -> str:
-    """The project's image, built from its Dockerfile and loaded into the node."""
-    built = node.build_image()
-    print(f"\nimage {built.reference} built on {built.base_description}")
-    return built.reference
-
-
-@pytest.fixture(scope="module")
-def pubsub(node: RealNode) -> Iterator[PubSubProcess]:
-    """The local Pub/Sub server on the node's address, where pods and this process reach it."""
-    assert node.interface is not None
-    with PubSubProcess(host=node.interface.address) as server:
-        before = os.environ.get("PUBSUB_EMULATOR_HOST")
-        os.environ["PUBSUB_EMULATOR_HOST"] = server.address
-        try:
-            yield server
-        finally:
-            if before is None:
-                os.environ.pop("PUBSUB_EMULATOR_HOST", None)
-            else:
-                os.environ["PUBSUB_EMULATOR_HOST"] = before
 
 
 def _kubectl(node: RealNode) -> Callable[[Sequence[str]], str]:
@@ -144,8 +102,10 @@ def test_operator_image_starts_as_uid_10001_on_a_read_only_root(node: RealNode, 
 
 
 def test_whole_system_chart_operator_and_generators_in_real_pods(
-    node: RealNode, image: str, pubsub: PubSubProcess
+    node: RealNode, image: str, pubsub: PubSubProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The scenario's subscriber (the real google-cloud-pubsub client) finds the server here.
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.address)
     plane = node.plane
     assert plane is not None
     install_kcc_crds(node)

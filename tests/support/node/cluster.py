@@ -12,6 +12,7 @@ the daemons by pid, the kubelet's mounts, kube-proxy's rules, the bridge and the
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
@@ -20,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -49,10 +50,30 @@ from tests.support.processes import ManagedProcess, free_port, stop_all
 from tests.support.tools import cache_dir, find_tools
 
 WORKDIR_PREFIX = "eventgen-node-"
+# One node at a time per machine: two kube-proxies would rewrite each other's iptables chains,
+# and both nodes would want the same bridge and address. A second run waits for the first.
+LOCK_PATH = Path(tempfile.gettempdir()) / "eventgen-node.lock"
+LOCK_TIMEOUT = 3600.0
 NODE_NAME = "localhost"
 NODE_READY_TIMEOUT = 180.0
 POD_DRAIN_TIMEOUT = 90.0
 STOP_GRACE = 5.0
+
+
+def _take_machine_lock() -> IO[bytes]:
+    """Hold the machine's node lock (an flock, released when the file closes or we die)."""
+    handle = LOCK_PATH.open("ab")
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                handle.close()
+                waited = f"another real node held {LOCK_PATH} for {LOCK_TIMEOUT:g} s"
+                raise TimeoutError(waited) from None
+            time.sleep(2)
 
 
 class RealNode:
@@ -70,6 +91,7 @@ class RealNode:
         self.image: BuiltImage | None = None
         self.timings: dict[str, float] = {}
         self.admin_token = ""
+        self._lock: IO[bytes] | None = None
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -81,8 +103,10 @@ class RealNode:
         machine cannot run a node.
         """
         binaries = find_node_binaries()
+        lock = _take_machine_lock()
         workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
         node = cls(binaries, workdir)
+        node._lock = lock
         try:
             node._start()
         except BaseException:
@@ -179,7 +203,11 @@ class RealNode:
             self.interface.remove()
         time.sleep(0.5)  # killed processes leave /proc a moment later
         shutil.rmtree(self.workdir, ignore_errors=True)
-        return leftovers.leftovers(self.workdir, self.netns_before)
+        left = leftovers.leftovers(self.workdir, self.netns_before)
+        if self._lock is not None:
+            self._lock.close()  # releases the machine for the next node
+            self._lock = None
+        return left
 
     # -- pieces ---------------------------------------------------------------------------
 
