@@ -1,4 +1,5 @@
-"""Accounting for the events the kind suite receives: rates, generators, gaps.
+"""Accounting for the events the end-to-end suites receive: rates and producers (gaps and
+doubles are `eventgen audit`'s, through ``scenario.audit_received``).
 
 Pure functions over what a subscriber saw, so the arithmetic the end-to-end verdicts rest on
 is tested here, where no cluster runs (tests/e2e/test_events.py).
@@ -81,42 +82,6 @@ def pods_between(events: Iterable[Received], start: float, end: float) -> set[st
 def within(measured: float, target: float, tolerance: float) -> bool:
     """Whether measured is within +-tolerance (a fraction, 0.2 = 20 %) of target."""
     return abs(measured - target) <= tolerance * target
-
-
-@dataclass(frozen=True)
-class SequenceReport:
-    """Per generator_id: how many distinct sequences arrived and which are missing below the
-    highest one seen (a gap means an event was lost, since sequences are gap-free from 0)."""
-
-    generator_id: str
-    distinct: int
-    highest: int
-    missing: tuple[int, ...]
-
-
-def sequence_reports(events: Iterable[Received]) -> list[SequenceReport]:
-    """One report per generator_id, sorted by it. Redeliveries (same sequence twice) count once."""
-    seen: dict[str, set[int]] = {}
-    for event in events:
-        seen.setdefault(event.generator_id, set()).add(event.sequence)
-    reports = []
-    for generator_id in sorted(seen):
-        sequences = seen[generator_id]
-        highest = max(sequences)
-        missing = tuple(s for s in range(highest + 1) if s not in sequences)
-        reports.append(SequenceReport(generator_id, len(sequences), highest, missing))
-    return reports
-
-
-def describe_gaps(reports: Sequence[SequenceReport], limit: int = 5) -> str:
-    """A one-line summary of the generators with gaps, for an assertion message."""
-    broken = [r for r in reports if r.missing]
-    parts = [
-        f"{r.generator_id}: {len(r.missing)} missing of 0..{r.highest} "
-        f"(first {list(r.missing[:limit])})"
-        for r in broken
-    ]
-    return "; ".join(parts) if parts else "no gaps"
 
 
 def publish_times(events: Iterable[Received]) -> list[float]:

@@ -32,6 +32,7 @@ from typing import Any
 import jsonschema
 from kubernetes import client, config
 
+from eventgen.audit import Verdict, audit, report
 from eventgen.schema import json_schema
 from tests.e2e import events as ev
 from tests.e2e.cluster import Cluster, PodIdentity, example_generators, load_manifest
@@ -396,23 +397,20 @@ class Scenario:
             any(c.type == "Complete" and c.status == "True" for c in job.status.conditions or []),
             f"Job {name} has {BATCH_SHARDS} successes but is not Complete",
         )
-        received: list[ev.Received] = []
+        lines: list[bytes] = []
         for pod in self.cluster.job_pods(self.namespace, name):
             if pod.status.phase != "Succeeded":
                 continue  # a retried shard's failed attempt: its successor wrote the shard
-            for line in self.cluster.pod_log(self.namespace, pod.metadata.name).splitlines():
-                event = ev.parse_event(line.encode(), 0.0)
-                if event is not None:
-                    received.append(event)
-        count = len(received)
-        check(count == BATCH_EVENTS, f"batch wrote {count} events, not {BATCH_EVENTS}")
-        check(len({e.event_id for e in received}) == count, "batch event_ids are not unique")
-        reports = ev.sequence_reports(received)
+            log = self.cluster.pod_log(self.namespace, pod.metadata.name)
+            lines += [line.encode() for line in log.splitlines() if line.startswith("{")]
+        # Exactly once, exactly the requested total: a batch has no redelivery to allow.
+        verdict = audit(lines, expected_events=BATCH_EVENTS, source=f"Job {name}'s pod logs")
+        check(verdict.complete, f"eventgen audit of the batch:\n{report.text(verdict)}")
         check(
-            len(reports) == BATCH_SHARDS,
-            f"batch events came from {len(reports)} generator_ids, not {BATCH_SHARDS} shards",
+            len(verdict.generators) == BATCH_SHARDS,
+            f"batch events came from {len(verdict.generators)} generator_ids, "
+            f"not {BATCH_SHARDS} shards",
         )
-        check(all(not r.missing for r in reports), f"batch gaps: {ev.describe_gaps(reports)}")
 
     # --- the end -----------------------------------------------------------------------------
 
@@ -445,14 +443,18 @@ class Scenario:
         wait_for(
             lambda: self.collector.idle_seconds() > 5, 120, "the subscription drained", interval=1
         )
-        received = self.collector.events()
-        reports = ev.sequence_reports(e for e in received if e.generator_id.startswith(STREAM_NAME))
-        check(bool(reports), "no streamed events at all")
-        check(all(not r.missing for r in reports), f"stream gaps: {ev.describe_gaps(reports)}")
+        received = [e for e in self.collector.events() if e.generator_id.startswith(STREAM_NAME)]
+        check(bool(received), "no streamed events at all")
+        verdict = audit_received(received)
+        check(verdict.complete, f"eventgen audit of the stream:\n{report.text(verdict)}")
         check(
             self.collector.unparsable == 0, f"{self.collector.unparsable} messages were not events"
         )
-        self.findings.streamed = sum(r.distinct for r in reports)
+        self.findings.streamed = verdict.seen
+        self.findings.notes.append(
+            f"eventgen audit: {len(verdict.generators)} generator_ids, {verdict.seen} events, "
+            f"{verdict.missing} missing, {verdict.doubled} redelivered"
+        )
         print(self.findings.summary(), flush=True)
 
     # --- helpers -----------------------------------------------------------------------------
@@ -559,6 +561,20 @@ class Scenario:
 
     def generator_gone(self, name: str) -> bool:
         return self.cluster.get_generator(self.namespace, name) is None
+
+
+def audit_received(events: Sequence[ev.Received], expected_events: int | None = None) -> Verdict:
+    """``eventgen audit``'s verdict over what the subscriber received. Pub/Sub delivers at
+    least once, so a redelivered event is allowed (and counted); a missing one never is."""
+    return audit(
+        (
+            {"generator_id": e.generator_id, "sequence": e.sequence, "event_id": e.event_id}
+            for e in events
+        ),
+        allow_duplicates=True,
+        expected_events=expected_events,
+        source="the e2e subscription",
+    )
 
 
 def report_failure(environment: Environment) -> str:

@@ -18,7 +18,8 @@ import pytest
 from google.cloud import pubsub_v1
 
 from tests.e2e.collector import Collector, ensure_topic_and_subscription
-from tests.e2e.events import pod_of, sequence_reports
+from tests.e2e.events import pod_of
+from tests.e2e.scenario import audit_received
 from tests.support.pubsub_server import PubSubServer
 from tests.support.waiting import wait_for
 
@@ -56,9 +57,10 @@ def test_collector_receives_every_streamed_event_with_its_publish_time(
     finally:
         collector.stop()
     assert len(received) == 1500, "acknowledged messages were delivered again"
-    (report,) = sequence_reports(received)
-    assert pod_of(report.generator_id) == "e2e-stream-abc", report.generator_id
-    assert (report.distinct, report.highest, report.missing) == (1500, 1499, ())
+    verdict = audit_received(received, expected_events=1500)
+    (generator,) = verdict.generators
+    assert pod_of(generator.generator_id) == "e2e-stream-abc", generator.generator_id
+    assert verdict.complete and (verdict.seen, verdict.doubled) == (1500, 0)
     # Publish times are the server's clock, which is this host's here.
     assert all(started - 5 <= e.published_at <= time.time() + 5 for e in received)
     assert collector.unparsable == 0

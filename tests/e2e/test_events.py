@@ -10,15 +10,14 @@ import pytest
 from tests.e2e import events as ev
 from tests.e2e.events import (
     Received,
-    describe_gaps,
     generators_between,
     parse_event,
     pod_of,
     pods_between,
     rate_between,
-    sequence_reports,
     within,
 )
+from tests.e2e.scenario import audit_received
 
 
 def event(generator_id: str, sequence: int, at: float) -> Received:
@@ -78,20 +77,29 @@ def test_within_is_a_relative_band_around_the_target() -> None:
     assert not within(121.0, 100.0, 0.2) and not within(79.0, 100.0, 0.2)
 
 
-def test_sequence_reports_find_gaps_and_ignore_redeliveries() -> None:
+def test_the_audit_finds_gaps_and_allows_redeliveries() -> None:
     events = [event("a", s, 0.0) for s in (0, 1, 1, 2, 3)] + [event("b", s, 0.0) for s in (0, 2, 5)]
-    a, b = sequence_reports(events)
-    assert (a.generator_id, a.distinct, a.highest, a.missing) == ("a", 4, 3, ())
-    assert (b.generator_id, b.distinct, b.highest, b.missing) == ("b", 3, 5, (1, 3, 4))
-    assert describe_gaps([a, b]) == "b: 3 missing of 0..5 (first [1, 3, 4])"
-    assert describe_gaps([a]) == "no gaps"
+    verdict = audit_received(events)
+    assert not verdict.complete
+    by_id = {g.generator_id: g for g in verdict.generators}
+    assert (by_id["a"].expected, by_id["a"].seen, by_id["a"].missing) == (4, 4, 0)
+    assert (by_id["b"].expected, by_id["b"].seen, by_id["b"].missing) == (6, 3, 3)
+    assert verdict.doubled == 1
+    assert audit_received([e for e in events if e.generator_id == "a"]).complete
 
 
-def test_a_stream_that_never_started_at_zero_is_reported_as_a_gap() -> None:
+def test_a_stream_that_never_started_at_zero_is_reported_missing() -> None:
     # A restarted pod with a fresh generator_id would start at 0; one whose early events were
     # lost starts higher, and that must not pass as complete.
-    (report,) = sequence_reports([event("late", s, 0.0) for s in (5, 6, 7)])
-    assert report.missing == (0, 1, 2, 3, 4)
+    verdict = audit_received([event("late", s, 0.0) for s in (5, 6, 7)])
+    assert not verdict.complete and verdict.missing == 5
+
+
+def test_a_lost_tail_shows_only_against_the_count_the_pod_reported() -> None:
+    events = [event("p.1", s, 0.0) for s in range(10)]
+    assert audit_received(events).complete
+    assert not audit_received(events, expected_events=12).complete
+    assert audit_received(events, expected_events=10).complete
 
 
 def _times(rate: float, start: float, end: float) -> list[float]:
