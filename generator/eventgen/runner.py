@@ -21,6 +21,7 @@ from eventgen.pacing import Pacer
 from eventgen.sinks.base import Sink
 from eventgen.stopping import StopFlag as StopFlag
 from eventgen.stopping import stop_on_signals as stop_on_signals
+from eventgen.termination import write_termination_message
 from eventgen.timekeeping import keep_on_clock
 
 if TYPE_CHECKING:
@@ -211,6 +212,10 @@ def report(summary: Summary, stream: TextIO | None = None) -> int:
     """Print the summary (and the error, if any) to stderr; return the exit code."""
     out = stream if stream is not None else sys.stderr
     if summary.error:
-        print(f"eventgen: error: {summary.error}", file=out)
+        line = f"eventgen: error: {summary.error}"
+        print(line, file=out)
+        # In a container, also where Kubernetes keeps why it stopped (the operator reports
+        # it as GeneratorFailing); a sink that fails mid-run is the commonest such reason.
+        write_termination_message(line)
     print(summary.line(), file=out, flush=True)
     return 1 if summary.error else 0
