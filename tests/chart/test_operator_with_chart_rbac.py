@@ -125,7 +125,9 @@ def chart_operator(
     finally:
         if process is not None:
             process.stop(grace=10)
-        control_plane.helm("uninstall", release, "--namespace", namespace, check=False)
+        control_plane.helm(
+            "uninstall", "--no-hooks", release, "--namespace", namespace, check=False
+        )
 
 
 def test_streaming_example_gets_its_deployment_and_live_rate_configmap(

@@ -34,7 +34,9 @@ NEW_FIELD = "upgradeProbe"
 def release(control_plane: ControlPlane, namespace: str) -> Iterator[str]:
     name = f"platform-{secrets.token_hex(3)}"
     yield name
-    control_plane.helm("uninstall", name, "--ignore-not-found", "--namespace", namespace)
+    control_plane.helm(
+        "uninstall", "--no-hooks", name, "--ignore-not-found", "--namespace", namespace
+    )
 
 
 def _previous_chart(folder: Path) -> Path:
@@ -128,7 +130,7 @@ def test_upgrade_from_the_crds_folder_chart_brings_a_new_spec_field(
     ]["annotations"]
     assert annotations["helm.sh/resource-policy"] == "keep"
 
-    control_plane.helm("uninstall", release, "--namespace", namespace)
+    control_plane.helm("uninstall", "--no-hooks", release, "--namespace", namespace)
     control_plane.kubectl("get", CRD)  # kept: EventGenerators survive an uninstall
     # Leave the session's CRD as the current one for the tests that follow.
     control_plane.kubectl(

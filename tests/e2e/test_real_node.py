@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes.client.exceptions import ApiException
 
-from tests.e2e.cluster import Cluster
+from tests.e2e.cluster import Cluster, load_manifest
 from tests.e2e.scenario import CheckFailed, Environment, Scenario, report_failure
 from tests.support.helm_chart import kcc_crds_dir
 from tests.support.kubeconfig import ClusterEndpoint, write_token_kubeconfig
@@ -137,19 +138,37 @@ def test_whole_system_chart_operator_and_generators_in_real_pods(
 
 
 def helm_uninstall_leaves_no_pods(node: RealNode, environment: Environment) -> None:
+    """`helm uninstall` with a generator still streaming: the chart's pre-delete hook deletes
+    it and waits for its pods, so nothing of the release or its generators keeps running."""
     plane = node.plane
     assert plane is not None
-    plane.helm("uninstall", RELEASE, "--namespace", OPERATOR_NAMESPACE, "--wait")
-    core = environment.cluster.core
-
-    def pods_left() -> list[str]:
-        return [
-            f"{p.metadata.namespace}/{p.metadata.name}"
-            for namespace in (NAMESPACE, OPERATOR_NAMESPACE)
-            for p in core.list_namespaced_pod(namespace).items
-        ]
-
-    plane.wait_for(lambda: not pods_left(), 120, "no pods left after helm uninstall", interval=1)
+    cluster, core = environment.cluster, environment.cluster.core
+    manifest = load_manifest(HERE / "manifests" / "stream.yaml")
+    manifest["metadata"]["name"] = "e2e-left-running"
+    manifest["spec"]["rate"] = 100
+    manifest["spec"]["env"][0]["value"] = environment.pubsub_for_pods
+    cluster.create_generator(NAMESPACE, manifest)
+    plane.wait_for(
+        lambda: cluster.all_ready(cluster.deployment_pods(NAMESPACE, "e2e-left-running")),
+        120,
+        "the left-running generator's pod Ready",
+        interval=1,
+        ignore=(ApiException,),
+    )
+    began = time.monotonic()
+    plane.helm("uninstall", RELEASE, "--namespace", OPERATOR_NAMESPACE, "--wait", "--timeout", "5m")
+    print(f"\nhelm uninstall with a running generator: {time.monotonic() - began:.1f} s")
+    left = [
+        f"{p.metadata.namespace}/{p.metadata.name} ({p.status.phase})"
+        for namespace in (NAMESPACE, OPERATOR_NAMESPACE)
+        for p in core.list_namespaced_pod(namespace).items
+        if not (p.status.phase == "Succeeded" and "uninstall" in p.metadata.name)
+    ]
+    assert not left, f"pods left after helm uninstall: {left}"
+    generators = cluster.custom.list_namespaced_custom_object(
+        "ecommerce.dataplatform.io", "v1alpha1", NAMESPACE, "eventgenerators"
+    )["items"]
+    assert not generators, "EventGenerators left after helm uninstall"
 
 
 def install_kcc_crds(node: RealNode) -> None:
