@@ -42,12 +42,17 @@ def _operator_container(rendered: Rendered) -> dict[str, Any]:
     return container  # type: ignore[no-any-return]
 
 
+def _is_hook(obj: dict[str, Any]) -> bool:
+    return "helm.sh/hook" in obj["metadata"].get("annotations", {})
+
+
 def test_all_namespaces_operator_gets_one_cluster_role_with_exact_permissions(
     defaults: Rendered,
 ) -> None:
-    [role] = defaults.of_kind("ClusterRole")
+    # (The uninstall hook's own ClusterRole is checked in test_uninstall_hook.py.)
+    [role] = [r for r in defaults.of_kind("ClusterRole") if not _is_hook(r)]
     assert _permissions(role) == {**NAMESPACED_RULES, **CLUSTER_RULES}
-    [binding] = defaults.of_kind("ClusterRoleBinding")
+    [binding] = [b for b in defaults.of_kind("ClusterRoleBinding") if not _is_hook(b)]
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "platform-operator", "namespace": "eventgen"}
@@ -195,7 +200,7 @@ def test_long_release_names_are_cut_to_63_characters_keeping_names_distinct(helm
     assert all(len(name) <= 63 and not name.endswith("-") for _, _, name in named)
     assert len(set(named)) == len(named)  # the operator and generator accounts stay apart
     accounts = {name for kind, _, name in named if kind == "ServiceAccount"}
-    assert {name.rsplit("-", 1)[1] for name in accounts} == {"operator", "generator"}
+    assert {name.rsplit("-", 1)[1] for name in accounts} == {"operator", "generator", "uninstall"}
 
 
 def test_selector_matches_pod_labels(defaults: Rendered) -> None:
@@ -219,7 +224,7 @@ def test_sample_event_generator_only_when_asked(helm: Path, defaults: Rendered) 
 def test_network_policy_confines_the_operator_to_dns_and_the_api_server(
     defaults: Rendered,
 ) -> None:
-    policy = defaults.one("NetworkPolicy")
+    policy = defaults.one("NetworkPolicy", "platform-operator")
     pod_labels = defaults.one("Deployment", "platform-operator")["spec"]["template"]["metadata"][
         "labels"
     ]

@@ -29,6 +29,7 @@ def test_by_default_a_pre_delete_job_deletes_generators_in_every_namespace(helm:
         ("ServiceAccount", HOOK),
         ("ClusterRole", HOOK),
         ("ClusterRoleBinding", HOOK),
+        ("NetworkPolicy", HOOK),
         ("Job", HOOK),
     }
     (job,) = [o for o in hook_objects(helm) if o["kind"] == "Job"]
@@ -86,6 +87,21 @@ def test_the_hook_runs_locked_down_like_the_operator(helm: Path) -> None:
     assert context["allowPrivilegeEscalation"] is False
     assert context["capabilities"] == {"drop": ["ALL"]}
     assert job["spec"]["activeDeadlineSeconds"] > 300
+
+
+def test_the_hook_pod_may_reach_only_dns_and_the_api_server(helm: Path) -> None:
+    objects = hook_objects(helm)
+    (policy,) = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    (job,) = [o for o in objects if o["kind"] == "Job"]
+    pod_labels = job["spec"]["template"]["metadata"]["labels"]
+    selected = policy["spec"]["podSelector"]["matchLabels"]
+    assert selected.items() <= pod_labels.items()
+    assert "ingress" not in policy["spec"] and policy["spec"]["policyTypes"] == [
+        "Ingress",
+        "Egress",
+    ]
+    ports = sorted(p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"])
+    assert ports == [53, 53, 443, 6443]
 
 
 def test_turned_off_the_release_has_no_hook(helm: Path) -> None:

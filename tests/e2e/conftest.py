@@ -41,7 +41,8 @@ def node() -> Iterator[RealNode]:
 def image(node: RealNode) -> str:
     """The project's image, built from its Dockerfile and loaded into the node."""
     built = node.build_image()
-    print(f"\nimage {built.reference} built on {built.base_description}")
+    seconds = node.timings.get("image build", 0.0)
+    print(f"\nimage {built.reference} built in {seconds:.0f} s on {built.base_description}")
     return built.reference
 
 

@@ -7,20 +7,7 @@ import pytest
 from eventgen.bounds import MAX_RATE
 from eventgen.errors import ConfigError
 from eventgen.pacing import Pacer
-
-
-class SimulatedClock:
-    """A monotonic clock that only moves when someone sleeps (or work takes time)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.now += seconds
+from tests.support.clock import SimulatedClock
 
 
 def run(

@@ -13,21 +13,9 @@ from eventgen.options import GeneratorOptions
 from eventgen.pacing import Pacer
 from eventgen.runner import StopFlag, run_stream
 from eventgen.sinks.base import DeliveryStats
+from tests.support.clock import SimulatedClock
 
 RATE = 200.0
-
-
-class SimulatedClock:
-    """A monotonic clock that moves only when someone sleeps or a write takes time."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class StallingSink:

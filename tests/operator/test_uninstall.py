@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from eventgen_operator.uninstall import parse_args, stop_generators
+from tests.support.clock import SimulatedClock
 
 
 class FakeGenerators:
@@ -30,21 +31,10 @@ class FakeGenerators:
         return [f"{ns}/{name}-abc" for ns, name in self.deleted]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_every_generator_is_deleted_and_the_hook_waits_for_its_pods() -> None:
     generators = FakeGenerators([("a", "orders"), ("b", "clicks")], drain_polls=3)
     said: list[str] = []
-    clock = Clock()
+    clock = SimulatedClock(0.0)
     status = stop_generators(generators, 60, said.append, clock, clock.sleep)
     assert status == 0
     assert generators.deleted == [("a", "orders"), ("b", "clicks")]
@@ -55,7 +45,7 @@ def test_every_generator_is_deleted_and_the_hook_waits_for_its_pods() -> None:
 def test_pods_that_outlive_the_timeout_fail_the_hook_and_are_named() -> None:
     generators = FakeGenerators([("a", "orders")], drain_polls=1000)
     said: list[str] = []
-    clock = Clock()
+    clock = SimulatedClock(0.0)
     status = stop_generators(generators, 5, said.append, clock, clock.sleep)
     assert status == 1
     assert said[-1] == "error: after 5 s, generator pods still run: a/orders-abc"
@@ -63,7 +53,7 @@ def test_pods_that_outlive_the_timeout_fail_the_hook_and_are_named() -> None:
 
 def test_nothing_to_stop_is_success() -> None:
     said: list[str] = []
-    clock = Clock()
+    clock = SimulatedClock(0.0)
     assert stop_generators(FakeGenerators([], 0), 5, said.append, clock, clock.sleep) == 0
     assert said == ["0 EventGenerator(s) deleted; no generator pod is left"]
 

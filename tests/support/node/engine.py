@@ -16,6 +16,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import IO
 
 from tests.support.node.network import BRIDGE_NAME, POD_CIDR
 from tests.support.processes import ManagedProcess
@@ -101,11 +102,11 @@ class Containerd:
         )
         _wait_for_socket(self.process, self.socket, SOCKET_TIMEOUT)
 
-    def ctr(self, *args: str, input: bytes | None = None, namespace: str = "k8s.io") -> bytes:
+    def ctr(self, *args: str, stdin: IO[bytes] | None = None, namespace: str = "k8s.io") -> bytes:
         """Run ``ctr`` against this containerd; raises RuntimeError with its message."""
         done = subprocess.run(
             ["ctr", "-a", str(self.socket), "-n", namespace, *args],
-            input=input,
+            stdin=stdin,
             capture_output=True,
             timeout=600,
             check=False,
@@ -117,15 +118,7 @@ class Containerd:
     def import_image(self, archive: Path) -> None:
         """Import a ``docker save`` archive into the kubelet's namespace (k8s.io)."""
         with archive.open("rb") as data:
-            done = subprocess.run(
-                ["ctr", "-a", str(self.socket), "-n", "k8s.io", "images", "import", "-"],
-                stdin=data,
-                capture_output=True,
-                timeout=600,
-                check=False,
-            )
-        if done.returncode != 0:
-            raise RuntimeError(f"ctr images import: {done.stderr.decode(errors='replace')}")
+            self.ctr("images", "import", "-", stdin=data)
 
     def running_tasks(self, namespace: str = "k8s.io") -> list[str]:
         """Ids of the containers with a task (a running or stopped process) in ``namespace``."""
