@@ -15,6 +15,7 @@ import statistics
 import time
 
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from bench.operator_support import GROUP, PLURAL, VERSION, Bench, running_bench
 
@@ -22,15 +23,30 @@ POLL = 0.005  # seconds between reads while waiting for the children
 GOAL_MEDIAN = 1.0  # seconds
 
 
-def expected(rate: float, max_per_replica: float = 5000) -> tuple[int, str]:
+# Set explicitly (not the CRD default): the edits below then change the replica count as
+# well as the per-replica rate, whatever the default is.
+MAX_PER_REPLICA = 5000.0
+
+
+def expected(rate: float, max_per_replica: float = MAX_PER_REPLICA) -> tuple[int, str]:
     replicas = math.ceil(rate / max_per_replica)
     per = rate / replicas
     return replicas, f"{per:.3f}".rstrip("0").rstrip(".")
 
 
-def children(bench: Bench, name: str) -> tuple[int, str]:
-    deployment = bench.apps.read_namespaced_deployment(name, bench.namespace)
-    live = bench.core.read_namespaced_config_map(f"{name}-live", bench.namespace)
+def children(bench: Bench, name: str) -> tuple[int, str] | None:
+    """The Deployment's replicas and the live ConfigMap's rate; None until both exist.
+
+    Right after the EventGenerator is created the operator has not written its children
+    yet: a 404 then means "not yet", not a failure (the race this bench once lost).
+    """
+    try:
+        deployment = bench.apps.read_namespaced_deployment(name, bench.namespace)
+        live = bench.core.read_namespaced_config_map(f"{name}-live", bench.namespace)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
     return int(deployment.spec.replicas or 0), (live.data or {}).get("ratePerReplica", "")
 
 
@@ -62,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     edits = args.edits or (10 if args.quick else 50)
     with running_bench() as bench:
-        bench.create_generator("latency", 100)
+        bench.create_generator("latency", 100, MAX_PER_REPLICA)
         wait_until(lambda: children(bench, "latency") == expected(100), deadline=60)
         bench.core.create_namespaced_config_map(
             bench.namespace,

@@ -40,13 +40,18 @@ class Bench:
     def apps(self) -> client.AppsV1Api:
         return client.AppsV1Api(self.api)
 
-    def create_generator(self, name: str, rate: float) -> None:
+    def create_generator(
+        self, name: str, rate: float, max_rate_per_replica: float | None = None
+    ) -> None:
         """Create a streaming EventGenerator (stdout sink) at `rate` events/s."""
+        spec: dict[str, Any] = {"mode": "streaming", "rate": rate, "sink": {"type": "stdout"}}
+        if max_rate_per_replica is not None:
+            spec["maxRatePerReplica"] = max_rate_per_replica
         body: dict[str, Any] = {
             "apiVersion": f"{GROUP}/{VERSION}",
             "kind": "EventGenerator",
             "metadata": {"name": name},
-            "spec": {"mode": "streaming", "rate": rate, "sink": {"type": "stdout"}},
+            "spec": spec,
         }
         self.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, body)
 
