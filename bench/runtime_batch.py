@@ -3,9 +3,9 @@
 Measured in the same run on the same (pinned) core: the EventStream producing events and
 nothing else (the baseline), then the batch loop writing them through the runtime (metrics,
 pacing-free loop, JSONL sink with atomic parts), plain and gzip. Reported as ratios against
-the baseline. Goal: the plain JSONL batch keeps at least 60% of generation throughput
-(seen: 0.7-0.85; the rest is joining lines, writing ~580 bytes per event and fsync per
-part); gzip is reported, not judged (zlib itself runs at ~200 MB/s, ~350k events/s).
+the baseline. Goal: both keep at least 60% of generation throughput (plain seen: 0.7-0.85;
+the rest is joining lines, writing ~580 bytes per event and fsync per part). gzip is ISA-L
+deflate at ~1,000 MB/s (sinks/rolling.py); with zlib (~200 MB/s) it was 0.40.
 """
 
 from __future__ import annotations
@@ -78,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         plain = through_runtime(events, Path(tmp) / "plain", compressed=False)
         gzipped = through_runtime(events, Path(tmp) / "gzip", compressed=True)
     plain_ratio, gzip_ratio = plain / baseline, gzipped / baseline
-    meets = plain_ratio >= GOAL_RATIO
+    meets = plain_ratio >= GOAL_RATIO and gzip_ratio >= GOAL_RATIO
     print(f"runtime batch: one core ({pinning}), {events:,} events")
     print(f"  generation only:        {baseline:10,.0f} events/s (baseline)")
     print(f"  batch -> JSONL:         {plain:10,.0f} events/s  ratio {plain_ratio:.2f}")
     print(f"  batch -> JSONL gzip:    {gzipped:10,.0f} events/s  ratio {gzip_ratio:.2f}")
-    print(f"  {'meets' if meets else 'misses'} the goal ratio >= {GOAL_RATIO} for plain JSONL")
+    print(f"  {'meets' if meets else 'misses'} the goal ratio >= {GOAL_RATIO} for plain and gzip JSONL")
     record = {"bench": "runtime_batch", "events": events, "baseline": round(baseline),
               "jsonl": round(plain), "jsonl_gzip": round(gzipped),
               "ratio_jsonl": round(plain_ratio, 3), "ratio_gzip": round(gzip_ratio, 3)}  # fmt: skip
