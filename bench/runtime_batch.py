@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  generation only:        {baseline:10,.0f} events/s (baseline)")
     print(f"  batch -> JSONL:         {plain:10,.0f} events/s  ratio {plain_ratio:.2f}")
     print(f"  batch -> JSONL gzip:    {gzipped:10,.0f} events/s  ratio {gzip_ratio:.2f}")
-    print(f"  {'meets' if meets else 'misses'} the goal ratio >= {GOAL_RATIO} for plain and gzip JSONL")
+    verdict = "meets" if meets else "misses"
+    print(f"  {verdict} the goal ratio >= {GOAL_RATIO} for plain and gzip JSONL")
     record = {"bench": "runtime_batch", "events": events, "baseline": round(baseline),
               "jsonl": round(plain), "jsonl_gzip": round(gzipped),
               "ratio_jsonl": round(plain_ratio, 3), "ratio_gzip": round(gzip_ratio, 3)}  # fmt: skip

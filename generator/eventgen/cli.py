@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from eventgen import __version__
 from eventgen.bounds import MAX_RATE
 from eventgen.errors import ConfigError, EventgenError
+from eventgen.memory import tune_allocator
 from eventgen.runs import parse_run_id
 from eventgen.settings import (
     FALSE_WORDS,
@@ -439,6 +440,8 @@ def _fatal(line: str, code: int, environ: Mapping[str, str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``eventgen`` command; returns the exit code."""
     environ = os.environ
+    # Before anything large is allocated: a long run's arrays then go back to the OS.
+    tune_allocator()
     # The handlers go in before the generator and the cloud clients are imported (a second
     # or more): a signal from then on ends the run cleanly, with its summary.
     stop = StopFlag()

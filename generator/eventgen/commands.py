@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from eventgen.bounds import MAX_RATE, period_problem
+from eventgen.bounds import MAX_RATE, STREAM_MAX_IN_FLIGHT_ORDERS, period_problem
 from eventgen.errors import ConfigError
 from eventgen.identity import RunIdentity
 from eventgen.metrics import Metrics, MetricsServer
@@ -160,7 +160,11 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag)
         )
     options = generator_options(args, start=start, events_per_second=args.rate or 1.0)
     # The pacer sets a stream's rate; arrivals stay flat so event time keeps to the clock.
-    options = options.model_copy(update={"daily_profile": False})
+    stream_defaults: dict[str, Any] = {"daily_profile": False}
+    if getattr(args, "option_max_in_flight_orders", None) is None:
+        # A stream's own bound on open orders: its start-up time and memory (see bounds).
+        stream_defaults["max_in_flight_orders"] = STREAM_MAX_IN_FLIGHT_ORDERS
+    options = options.model_copy(update=stream_defaults)
     pacer = Pacer(args.rate)
 
     def on_rate(rate: float) -> None:

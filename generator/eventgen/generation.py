@@ -28,6 +28,7 @@ from eventgen.encoding import EventEncoder
 from eventgen.faults import FaultPlan
 from eventgen.identity import RunIdentity, event_seed
 from eventgen.lifecycle import MICROS, Lifecycle, ScheduledEvents
+from eventgen.memory import release_free_memory
 from eventgen.options import GeneratorOptions
 from eventgen.queue import EventQueue, make_tags, split_tags
 from eventgen.randomness import CounterRandom
@@ -182,9 +183,12 @@ class EventStream:
 
     def _warm_up(self) -> None:
         order_rate, scale = self._rates()
+        # Chunk by chunk: only the open orders' events are kept (eventgen.lifecycle).
         for events in self._lifecycle.warm_up(self._start, order_rate, scale, self._arrivals):
             self._enqueue(events)
         self._warmed_up = True
+        # The warm-up is the process's peak; what it freed goes back to the OS now.
+        release_free_memory()
 
     def _place_orders(self, count: int) -> None:
         order_rate, scale = self._rates()

@@ -44,6 +44,29 @@ class _Run:
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
+def _merged(older_keys: I64, older_tags: I64, newer_keys: I64, newer_tags: I64) -> tuple[I64, I64]:
+    """Two runs sorted by key as one, equal keys older first (as a stable sort of the two
+    concatenated would order them).
+
+    Each newer event is placed by a binary search in the older run; the result is written
+    once. A concatenate-and-argsort held ~40 bytes per event at once (both inputs, their
+    concatenation, the permutation and the sorted copy); this holds ~17 plus the inputs,
+    which is what bounds the stream's start-up peak (the warm-up's open orders).
+    """
+    total = len(older_keys) + len(newer_keys)
+    slots = np.searchsorted(older_keys, newer_keys, side="right")
+    slots += np.arange(len(newer_keys), dtype=slots.dtype)
+    from_older = np.ones(total, dtype=np.bool_)
+    from_older[slots] = False
+    keys = np.empty(total, dtype=np.int64)
+    tags = np.empty(total, dtype=np.int64)
+    keys[slots] = newer_keys
+    tags[slots] = newer_tags
+    keys[from_older] = older_keys
+    tags[from_older] = older_tags
+    return keys, tags
+
+
 class EventQueue:
     """Events keyed by emission time; hands them out in (key, tag) order once released."""
 
@@ -67,16 +90,11 @@ class EventQueue:
         order = np.argsort(keys, kind="stable")
         self._runs.append(_Run(keys[order], tags[order]))
         # Keep run sizes decreasing geometrically: O(log n) runs, each event merged
-        # O(log n) times. Timsort ("stable") merges two sorted runs in linear time.
+        # O(log n) times, in linear time.
         while len(self._runs) >= 2 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
             newer = self._runs.pop()
             older = self._runs.pop()
-            older_keys, older_tags = older.live()
-            newer_keys, newer_tags = newer.live()
-            keys = np.concatenate([older_keys, newer_keys])
-            tags = np.concatenate([older_tags, newer_tags])
-            order = np.argsort(keys, kind="stable")
-            self._runs.append(_Run(keys[order], tags[order]))
+            self._runs.append(_Run(*_merged(*older.live(), *newer.live())))
 
     def release(self, until: int) -> None:
         """Make every event with key <= ``until`` ready.

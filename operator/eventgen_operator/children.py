@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -207,18 +208,27 @@ def _container(
     }
     if spec.image_pull_policy:
         container["imagePullPolicy"] = spec.image_pull_policy
-    if spec.resources is not None:
-        resources = {
-            key: {name: str(value) for name, value in values.items()}
-            for key, values in (
-                ("requests", spec.resources.requests),
-                ("limits", spec.resources.limits),
-            )
-            if values
-        }
-        if resources:
-            container["resources"] = resources
+    resources = container_resources(spec, config)
+    if resources:
+        container["resources"] = resources
     return container
+
+
+def container_resources(spec: GeneratorSpec, config: OperatorConfig) -> Manifest:
+    """The spec's `resources` when it has them, whole (`{}`: none); else the operator's
+    defaults (config.py, from the sizing bench). Never merged: a spec's CPU request above
+    a default limit would otherwise make a container the API server refuses."""
+    if spec.resources is None:
+        chosen: Iterable[tuple[str, Mapping[str, int | str] | None]] = (
+            config.generator_resources.items()
+        )
+    else:
+        chosen = (("requests", spec.resources.requests), ("limits", spec.resources.limits))
+    return {
+        key: {name: str(value) for name, value in values.items()}
+        for key, values in chosen
+        if values
+    }
 
 
 def _pod_spec(spec: GeneratorSpec, config: OperatorConfig, container: Manifest) -> Manifest:

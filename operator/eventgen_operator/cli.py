@@ -78,7 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # urllib3 warns on every connection retry, one line per request during an API
         # outage; the supervisor says the outage once.
         logging.getLogger("urllib3").setLevel(logging.ERROR)
-    memo = kopf.Memo(config=OperatorConfig.from_env())
+    try:
+        config = OperatorConfig.from_env()
+    except ValueError as error:
+        print(f"eventgen-operator: error: {error}", file=sys.stderr)
+        return 2
+    memo = kopf.Memo(config=config)
     try:
         kopf.run(
             standalone=True,

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from eventgen_operator.kube_rules import resources_problems
 
 DEFAULT_GENERATOR_IMAGE = "ghcr.io/ecommerce-platform/eventgen:0.1.0"
+
+Resources = Mapping[str, Mapping[str, str]]
+"""Container resources as the pod spec holds them: {"requests"|"limits": {name: quantity}}."""
+
+DEFAULT_GENERATOR_RESOURCES: Resources = {
+    "requests": {"cpu": "500m", "memory": "192Mi"},
+    "limits": {"cpu": "1", "memory": "256Mi"},
+}
+"""What a generator container gets when its spec has no `resources`, from the sizing bench
+(bench/generator_pod.py; docs/operator.md#sizing): one pod at the default maxRatePerReplica
+used ~0.2 cores and ~150 MB (peak ~160 MB) against the local Pub/Sub server. Requests: the
+CPU with the bench's margin for TLS and the real service's latency, the memory of a steady
+pod with headroom; limits: one core (generation is one thread) and the peak plus the
+Pub/Sub sink's bound on payload held while the service is slow. Guaranteed-ish, never
+BestEffort, so the scheduler can plan and eviction spares them first."""
 
 
 @dataclass(frozen=True)
@@ -18,22 +36,58 @@ class OperatorConfig:
         namespace's default account).
     gcp_project: Pub/Sub project when the spec's sink names none.
     metrics_port: the container port of the generator's /metrics and /healthz.
+    generator_resources: the container's requests and limits when the spec has no
+        `resources` (the spec's, when given, replace them whole); empty: none.
     """
 
     generator_image: str = DEFAULT_GENERATOR_IMAGE
     generator_service_account: str | None = None
     gcp_project: str | None = None
     metrics_port: int = 9102
+    generator_resources: Resources = field(default_factory=lambda: DEFAULT_GENERATOR_RESOURCES)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
-        """Read EVENTGEN_OPERATOR_GENERATOR_IMAGE, EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT
-        and EVENTGEN_OPERATOR_GCP_PROJECT (as the Helm chart sets them); empty means unset."""
+        """Read EVENTGEN_OPERATOR_GENERATOR_IMAGE, EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT,
+        EVENTGEN_OPERATOR_GCP_PROJECT and EVENTGEN_OPERATOR_GENERATOR_RESOURCES (JSON, as the
+        Helm chart sets them); empty means unset. ValueError (one line) for bad resources."""
         source = os.environ if env is None else env
+        resources = source.get("EVENTGEN_OPERATOR_GENERATOR_RESOURCES")
         return cls(
+            generator_resources=DEFAULT_GENERATOR_RESOURCES
+            if not resources
+            else parse_resources(resources),
             generator_image=source.get("EVENTGEN_OPERATOR_GENERATOR_IMAGE")
             or DEFAULT_GENERATOR_IMAGE,
             generator_service_account=source.get("EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT")
             or None,
             gcp_project=source.get("EVENTGEN_OPERATOR_GCP_PROJECT") or None,
         )
+
+
+def parse_resources(text: str) -> Resources:
+    """EVENTGEN_OPERATOR_GENERATOR_RESOURCES: JSON `{"requests": {...}, "limits": {...}}`,
+    each quantity as Kubernetes accepts it; `{}` for none. ValueError names what is wrong."""
+    name = "EVENTGEN_OPERATOR_GENERATOR_RESOURCES"
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{name}: not JSON ({error.msg})") from None
+    if not isinstance(document, dict) or set(document) - {"requests", "limits"}:
+        raise ValueError(f"{name}: must be an object with only requests and limits")
+    parsed: dict[str, dict[str, str]] = {}
+    for kind, values in document.items():
+        if values is None:
+            continue
+        if not isinstance(values, dict) or not all(
+            isinstance(value, str | int) and not isinstance(value, bool)
+            for value in values.values()
+        ):
+            raise ValueError(f"{name}: {kind} must map resource names to quantities")
+        if values:
+            parsed[kind] = {key: str(value) for key, value in values.items()}
+    problems = resources_problems(parsed.get("requests"), parsed.get("limits"))
+    if problems:
+        detail = "; ".join(problems).replace("spec.resources", "resources")
+        raise ValueError(f"{name}: {detail}")
+    return parsed
