@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from bench.pubsub_support import PROJECT, TOPIC, local_topic
 from eventgen_operator.config import DEFAULT_GENERATOR_RESOURCES
 from eventgen_operator.kube_rules import quantity_value
 from eventgen_operator.spec import GeneratorSpec
+from tests.support.pubsub_process import PubSubProcess
 
 MB = 1024 * 1024
 REPO = Path(__file__).resolve().parents[1]
@@ -78,7 +80,7 @@ class PodRun:
         return self.delivered_per_s >= KEPT_UP * self.rate
 
 
-def pinned(cpu: int) -> object:
+def pinned(cpu: int) -> Callable[[], None]:
     """A preexec_fn pinning the child to ``cpu`` (where the OS allows)."""
 
     def pin() -> None:
@@ -98,19 +100,19 @@ def import_baseline(cpu: int) -> tuple[float, float]:
         capture_output=True,
         text=True,
         check=True,
-        preexec_fn=pinned(cpu),  # type: ignore[arg-type]
+        preexec_fn=pinned(cpu),
     )
     return int(out.stdout.strip()) / MB, time.perf_counter() - started
 
 
-def run_pod(rate: int, seconds: float, address: str, server: object, cpu: int) -> PodRun:
+def run_pod(rate: int, seconds: float, server: PubSubProcess, cpu: int) -> PodRun:
     """One paced ``eventgen stream`` process at ``rate``; see the module's docstring."""
     command = [
         str(Path(sys.executable).with_name("eventgen")), "stream", "--sink", "pubsub",
         "--pubsub-project", PROJECT, "--pubsub-topic", TOPIC, "--rate", str(rate),
         "--duration", str(seconds), "--metrics-port", "0", "--log-level", "warning",
     ]  # fmt: skip
-    env = {**os.environ, "PUBSUB_EMULATOR_HOST": address}
+    env = {**os.environ, "PUBSUB_EMULATOR_HOST": server.address}
     started = time.perf_counter()
     child = subprocess.Popen(
         command,
@@ -118,13 +120,13 @@ def run_pod(rate: int, seconds: float, address: str, server: object, cpu: int) -
         env=env,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=pinned(cpu),  # type: ignore[arg-type]
+        preexec_fn=pinned(cpu),
     )
     stderr: list[str] = []
     reader = threading.Thread(target=lambda: stderr.extend(child.stderr or []), daemon=True)
     reader.start()
     process = psutil.Process(child.pid)
-    published_before = server.stats()["published"]  # type: ignore[attr-defined]
+    published_before = server.stats()["published"]
     samples: list[tuple[float, int]] = []
     first_event = math.nan
     cpu_marks: list[tuple[float, float]] = []
@@ -139,7 +141,7 @@ def run_pod(rate: int, seconds: float, address: str, server: object, cpu: int) -
                 cpu_marks.append((now, times.user + times.system))
         except psutil.Error:
             break
-        if math.isnan(first_event) and server.stats()["published"] > published_before:  # type: ignore[attr-defined]
+        if math.isnan(first_event) and server.stats()["published"] > published_before:
             first_event = time.perf_counter() - started
         time.sleep(0.01 if math.isnan(first_event) else 0.05)
     child.wait()
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu = max(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
     base_mb, base_s = import_baseline(cpu)
     with local_topic() as server:
-        runs = [run_pod(rate, seconds, server.address, server, cpu) for rate in rates]
+        runs = [run_pod(rate, seconds, server, cpu) for rate in rates]
     print(
         f"generator pod: eventgen stream -> local Pub/Sub, one process on CPU {cpu}, {seconds:g} s"
     )

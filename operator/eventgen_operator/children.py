@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from eventgen.termination import DEFAULT_PATH as TERMINATION_MESSAGE_PATH
-from eventgen_operator.config import OperatorConfig
+from eventgen_operator.config import OperatorConfig, default_resources
 from eventgen_operator.hardening import (
     BATCH_FLUSH_TIMEOUT_SECONDS,
     BATCH_INTERRUPTED_EXIT_CODE,
@@ -215,13 +215,15 @@ def _container(
 
 
 def container_resources(spec: GeneratorSpec, config: OperatorConfig) -> Manifest:
-    """The spec's `resources` when it has them, whole (`{}`: none); else the operator's
-    defaults (config.py, from the sizing bench). Never merged: a spec's CPU request above
-    a default limit would otherwise make a container the API server refuses."""
+    """The spec's `resources` when it has them, whole (`{}`: none); else the chart's
+    (config.generator_resources); else the built-in defaults for the sink, from the sizing
+    bench (config.py). Never merged: a spec's CPU request above a default limit would
+    otherwise make a container the API server refuses."""
     if spec.resources is None:
-        chosen: Iterable[tuple[str, Mapping[str, int | str] | None]] = (
-            config.generator_resources.items()
-        )
+        defaults = config.generator_resources
+        if defaults is None:
+            defaults = default_resources(spec.sink.type)
+        chosen: Iterable[tuple[str, Mapping[str, int | str] | None]] = defaults.items()
     else:
         chosen = (("requests", spec.resources.requests), ("limits", spec.resources.limits))
     return {

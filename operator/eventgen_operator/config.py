@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from eventgen_operator.kube_rules import resources_problems
 
@@ -15,16 +15,32 @@ Resources = Mapping[str, Mapping[str, str]]
 """Container resources as the pod spec holds them: {"requests"|"limits": {name: quantity}}."""
 
 DEFAULT_GENERATOR_RESOURCES: Resources = {
-    "requests": {"cpu": "500m", "memory": "192Mi"},
+    "requests": {"cpu": "250m", "memory": "160Mi"},
     "limits": {"cpu": "1", "memory": "256Mi"},
 }
-"""What a generator container gets when its spec has no `resources`, from the sizing bench
-(bench/generator_pod.py; docs/operator.md#sizing): one pod at the default maxRatePerReplica
-used ~0.2 cores and ~150 MB (peak ~160 MB) against the local Pub/Sub server. Requests: the
-CPU with the bench's margin for TLS and the real service's latency, the memory of a steady
-pod with headroom; limits: one core (generation is one thread) and the peak plus the
-Pub/Sub sink's bound on payload held while the service is slow. Guaranteed-ish, never
-BestEffort, so the scheduler can plan and eviction spares them first."""
+"""A generator container's requests and limits when neither its spec nor the chart sets
+them, for the sinks that hold little (pubsub, stdout). From the sizing bench
+(bench/generator_pod.py, docs/operator.md#sizing): one process sustained ~95,000 events/s
+per core against the local Pub/Sub server, steady ~130 MB and peak ~140-160 MB at
+50,000/s. The CPU request covers a pod at the default maxRatePerReplica (20,000/s: ~0.21
+cores); the limit is one core (generation is one thread). The memory request is the steady
+figure with headroom, the limit the peak plus 64 MB, the most the Pub/Sub sink may hold
+more while the service is slow (16 MB of payload, ~40 MB resident: bench pubsub_memory)."""
+
+DEFAULT_PARTS_GENERATOR_RESOURCES: Resources = {
+    "requests": {"cpu": "250m", "memory": "256Mi"},
+    "limits": {"cpu": "1", "memory": "384Mi"},
+}
+"""The same for the sinks that assemble parts of up to 64 MiB in memory (gcs, jsonl-local):
+~200 MB peak measured for a batch and a 50,000/s stream to the storage emulator (a part,
+its copy for the upload); the limit adds one more part's worth."""
+
+
+def default_resources(sink_type: str) -> Resources:
+    """The built-in defaults for a sink type (see above)."""
+    if sink_type in ("gcs", "jsonl-local"):
+        return DEFAULT_PARTS_GENERATOR_RESOURCES
+    return DEFAULT_GENERATOR_RESOURCES
 
 
 @dataclass(frozen=True)
@@ -37,14 +53,15 @@ class OperatorConfig:
     gcp_project: Pub/Sub project when the spec's sink names none.
     metrics_port: the container port of the generator's /metrics and /healthz.
     generator_resources: the container's requests and limits when the spec has no
-        `resources` (the spec's, when given, replace them whole); empty: none.
+        `resources` (the spec's, when given, replace them whole); None: the built-in
+        defaults by sink (:func:`default_resources`); empty: none.
     """
 
     generator_image: str = DEFAULT_GENERATOR_IMAGE
     generator_service_account: str | None = None
     gcp_project: str | None = None
     metrics_port: int = 9102
-    generator_resources: Resources = field(default_factory=lambda: DEFAULT_GENERATOR_RESOURCES)
+    generator_resources: Resources | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -54,9 +71,7 @@ class OperatorConfig:
         source = os.environ if env is None else env
         resources = source.get("EVENTGEN_OPERATOR_GENERATOR_RESOURCES")
         return cls(
-            generator_resources=DEFAULT_GENERATOR_RESOURCES
-            if not resources
-            else parse_resources(resources),
+            generator_resources=parse_resources(resources) if resources else None,
             generator_image=source.get("EVENTGEN_OPERATOR_GENERATOR_IMAGE")
             or DEFAULT_GENERATOR_IMAGE,
             generator_service_account=source.get("EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT")

@@ -187,7 +187,7 @@ class GeneratorSpec(_Model):
 
     mode: Literal["streaming", "batch"] = "streaming"
     rate: float = Field(default=100, ge=0, le=10_000_000)
-    max_rate_per_replica: float = Field(default=5000, ge=1, le=1_000_000)
+    max_rate_per_replica: float = Field(default=20_000, ge=1, le=1_000_000)
     batch: BatchSpec | None = None
     seed: int | None = Field(default=None, ge=0, le=2**53 - 1)
     sink: SinkSpec

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from eventgen_operator.config import OperatorConfig
 from tests.chart.matrix import VALUE_MATRIX
-from tests.support.helm_chart import Rendered, default_values, render
+from tests.support.helm_chart import Rendered, RenderError, default_values, render
 
 # (apiGroup, resource) -> verbs: the operator's permissions, exactly (least privilege).
 NAMESPACED_RULES = {
@@ -139,6 +140,24 @@ def test_operator_learns_generator_service_account_and_image_from_env(helm: Path
     assert env["EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT"] == "gen"
     assert env["EVENTGEN_OPERATOR_GENERATOR_IMAGE"] == "europe-docker.pkg.dev/p/r/eventgen:0.1.3"
     assert env["EVENTGEN_OPERATOR_GCP_PROJECT"] == "test-project"
+
+
+def test_generator_resources_reach_the_operator_as_json_only_when_set(helm: Path) -> None:
+    def operator_env(values: dict[str, Any]) -> dict[str, Any]:
+        container = _operator_container(render(helm, values))
+        return {e["name"]: e.get("value") for e in container["env"]}
+
+    # Unset: no variable, so the operator's sized defaults by sink apply.
+    assert "EVENTGEN_OPERATOR_GENERATOR_RESOURCES" not in operator_env(default_values())
+    wanted = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}}
+    env = operator_env(default_values(generator={"resources": wanted}))
+    config = OperatorConfig.from_env(env)
+    assert config.generator_resources == wanted
+
+
+def test_a_typo_in_generator_resources_fails_the_install(helm: Path) -> None:
+    with pytest.raises(RenderError, match="request"):
+        render(helm, default_values(generator={"resources": {"request": {"cpu": "1"}}}))
 
 
 def test_operator_pod_is_hardened(defaults: Rendered) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -24,6 +25,22 @@ def test_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
     )
     assert result.returncode == 2
     assert message in result.stderr.strip().splitlines()[-1]
+
+
+def test_bad_generator_resources_from_the_chart_stop_the_operator_with_one_line() -> None:
+    env = {**os.environ, "EVENTGEN_OPERATOR_GENERATOR_RESOURCES": '{"limits": {"memory": "x"}}'}
+    result = subprocess.run(
+        [operator_command(), "--all-namespaces"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("eventgen-operator: error: EVENTGEN_OPERATOR_GENERATOR_RESOURCES: ")
+    assert "resources.limits.memory" in line
 
 
 def test_server_defaults_do_not_count_as_drift_but_changed_or_missing_values_do() -> None:

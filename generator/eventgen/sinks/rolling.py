@@ -15,7 +15,7 @@ import time
 from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from isal import igzip
 
@@ -47,7 +47,10 @@ def open_encoder(raw: BinaryIO, compressed: bool) -> BinaryIO:
     """Wrap ``raw`` in a gzip writer when ``compressed``; mtime 0 keeps reruns byte-identical."""
     if not compressed:
         return raw
-    return igzip.IGzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)  # type: ignore[return-value]
+    writer = igzip.IGzipFile(  # type: ignore[no-untyped-call]
+        fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
+    )
+    return cast(BinaryIO, writer)
 
 
 class RollingSink(ABC):

@@ -176,7 +176,9 @@ liveness endpoint, and the log level.
 {{/*
 The operator's environment (a YAML list): EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT and
 EVENTGEN_OPERATOR_GENERATOR_IMAGE go on every generator pod whose EventGenerator names none;
-EVENTGEN_OPERATOR_GCP_PROJECT is the Pub/Sub project when a sink names none.
+EVENTGEN_OPERATOR_GCP_PROJECT is the Pub/Sub project when a sink names none;
+EVENTGEN_OPERATOR_GENERATOR_RESOURCES (JSON, only when generator.resources is set) replaces
+the operator's default generator requests and limits.
 */}}
 {{- define "platform.operator.env" -}}
 - name: EVENTGEN_OPERATOR_GENERATOR_SERVICE_ACCOUNT
@@ -185,6 +187,10 @@ EVENTGEN_OPERATOR_GCP_PROJECT is the Pub/Sub project when a sink names none.
   value: {{ include "platform.image" (dict "image" .Values.generator.image "key" "generator.image") | quote }}
 - name: EVENTGEN_OPERATOR_GCP_PROJECT
   value: {{ include "platform.projectId" . | quote }}
+{{- with .Values.generator.resources }}
+- name: EVENTGEN_OPERATOR_GENERATOR_RESOURCES
+  value: {{ toJson . | quote }}
+{{- end }}
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:
