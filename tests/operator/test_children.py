@@ -35,14 +35,15 @@ def test_a_rate_edit_changes_replicas_and_live_rate_but_never_the_pod_template()
             build_deployment(streaming(rate=rate), OWNER, CONFIG),
             build_live_configmap(streaming(rate=rate), OWNER),
         )
-        for rate in (100, 5000, 50_000, 0)
+        for rate in (100, 20_000, 50_000, 0)
     }
     templates = {str(deployment["spec"]["template"]) for deployment, _ in rendered.values()}
     assert len(templates) == 1, "the pod template must not depend on the rate"
     replicas = {rate: d["spec"]["replicas"] for rate, (d, _) in rendered.items()}
-    assert replicas == {100: 1, 5000: 1, 50_000: 10, 0: 0}
+    # The default maxRatePerReplica, 20,000 (sized by bench/generator_pod.py).
+    assert replicas == {100: 1, 20_000: 1, 50_000: 3, 0: 0}
     live = {rate: cm["data"]["ratePerReplica"] for rate, (_, cm) in rendered.items()}
-    assert live == {100: "100", 5000: "5000", 50_000: "5000", 0: "0"}
+    assert live == {100: "100", 20_000: "20000", 50_000: "16666.667", 0: "0"}
 
 
 def test_streaming_pods_read_their_rate_and_identity_from_the_cluster() -> None:

@@ -92,7 +92,7 @@ def test_an_api_server_outage_is_quiet_and_the_operator_converges_promptly(
         time.sleep(OUTAGE_SECONDS)
     returned = time.monotonic()
     # What happens right after the return: an edit, and a child deleted by hand.
-    operator.patch_spec("gen-000", rate=20_000)
+    operator.patch_spec("gen-000", rate=80_000)
     operator.kubectl("delete", "deployment", "gen-001", "--wait=false")
     operator.wait_for(
         lambda: replicas(operator, "gen-000") == 4 and replicas(operator, "gen-001") == 1,

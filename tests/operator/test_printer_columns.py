@@ -47,7 +47,8 @@ def test_the_columns_keep_mode_rate_replicas_ready_phase_age_and_add_events_and_
 
 def test_a_streaming_row_shows_its_rate_and_no_batch_shape() -> None:
     spec = {"mode": "streaming", "rate": 50_000, "maxRatePerReplica": 5000}
-    status = compute_status(streaming(rate=50_000), 1, deployment(10, 10), None, {}, NOW)
+    own = streaming(rate=50_000, maxRatePerReplica=5000)
+    status = compute_status(own, 1, deployment(10, 10), None, {}, NOW)
     shown = row(spec, status)
     assert (shown["Mode"], shown["Rate"], shown["Replicas"], shown["Ready"]) == (
         "streaming",

@@ -42,7 +42,8 @@ def job(
 
 
 def test_streaming_with_all_replicas_ready_is_running_and_ready() -> None:
-    status = compute_status(streaming(rate=50_000), 3, deployment(10, 10), None, {}, NOW)
+    own = streaming(rate=50_000, maxRatePerReplica=5000)
+    status = compute_status(own, 3, deployment(10, 10), None, {}, NOW)
     assert status["phase"] == "Running"
     assert (status["replicas"], status["readyReplicas"]) == (10, 10)
     assert status["ratePerReplica"] == 5000

@@ -63,7 +63,11 @@ def test_rate_edits_rescale_without_a_new_replicaset(operator: RunningOperator) 
     operator.wait_for(lambda: shape(operator, "orders-stream") == (1, "100"), "1 pod at 100/s")
     operator.wait_for(lambda: len(replicasets(operator, "orders-stream")) == 1, "a ReplicaSet")
     [first] = replicasets(operator, "orders-stream")
-    for rate, replicas, per_replica in [(5000, 1, "5000"), (50_000, 10, "5000"), (0, 0, "0")]:
+    for rate, replicas, per_replica in [
+        (20_000, 1, "20000"),
+        (200_000, 10, "20000"),
+        (0, 0, "0"),
+    ]:
         operator.patch_spec("orders-stream", rate=rate)
         operator.wait_for(
             lambda r=replicas, p=per_replica: shape(operator, "orders-stream") == (r, p),
@@ -87,14 +91,14 @@ def test_rate_edits_rescale_without_a_new_replicaset(operator: RunningOperator) 
 
 def test_suspend_scales_to_zero_and_resume_restores(operator: RunningOperator) -> None:
     manifest = example("streaming.yaml")
-    manifest["spec"]["rate"] = 12_000
+    manifest["spec"]["rate"] = 48_000
     operator.apply(manifest)
-    operator.wait_for(lambda: shape(operator, "orders-stream") == (3, "4000"), "3 pods")
+    operator.wait_for(lambda: shape(operator, "orders-stream") == (3, "16000"), "3 pods")
     operator.patch_spec("orders-stream", suspend=True)
-    operator.wait_for(lambda: shape(operator, "orders-stream") == (0, "4000"), "suspended")
+    operator.wait_for(lambda: shape(operator, "orders-stream") == (0, "16000"), "suspended")
     operator.wait_status("orders-stream", lambda s: s.get("phase") == "Suspended", "Suspended")
     operator.patch_spec("orders-stream", suspend=False)
-    operator.wait_for(lambda: shape(operator, "orders-stream") == (3, "4000"), "resumed")
+    operator.wait_for(lambda: shape(operator, "orders-stream") == (3, "16000"), "resumed")
     assert len(replicasets(operator, "orders-stream")) == 1
 
 
@@ -141,9 +145,9 @@ def test_an_operator_restart_creates_no_duplicates(operator: RunningOperator) ->
     for name in ("a", "b", "c"):
         operator.wait_for(lambda n=name: shape(operator, n) == (1, "100"), f"{name} created")
     operator.stop()
-    operator.patch_spec("b", rate=20_000)  # edited while the operator is down
+    operator.patch_spec("b", rate=80_000)  # edited while the operator is down
     operator.start()
-    operator.wait_for(lambda: shape(operator, "b") == (4, "5000"), "the offline edit applied")
+    operator.wait_for(lambda: shape(operator, "b") == (4, "20000"), "the offline edit applied")
     operator.wait_status("b", lambda s: s.get("observedGeneration") == 2, "generation 2 seen")
     assert sorted(d["metadata"]["name"] for d in operator.items("deployments")) == ["a", "b", "c"]
     assert sorted(
@@ -164,7 +168,7 @@ def test_fifty_generators_at_once(operator: RunningOperator) -> None:
     for index in range(50):
         manifest = example("streaming.yaml")
         manifest["metadata"]["name"] = f"gen-{index:02d}"
-        manifest["spec"]["rate"] = 1000 * (index + 1)
+        manifest["spec"]["rate"] = 4000 * (index + 1)
         documents.append(manifest)
     operator.apply({"apiVersion": "v1", "kind": "List", "items": documents})
 
@@ -176,7 +180,7 @@ def test_fifty_generators_at_once(operator: RunningOperator) -> None:
 
     operator.wait_for(all_observed, "all 50 generators observed", timeout=180)
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in operator.items("deployments")}
-    assert replicas == {f"gen-{i:02d}": -(-(1000 * (i + 1)) // 5000) for i in range(50)}
+    assert replicas == {f"gen-{i:02d}": -(-(4000 * (i + 1)) // 20000) for i in range(50)}
 
 
 def test_generators_outside_the_watched_namespaces_are_left_alone(
