@@ -37,8 +37,8 @@ A stream simulates its open orders before its first event and keeps their events
 its memory: at 1,000,000 the warm-up took ~0.6 s of a core and the queue ~21 MB (~40 MB
 while merging), at 250,000 a quarter (bench ``generator_pod``: first event within 1 s).
 Above ~3 events/s the bound is what sets a stream's delays anyway (at 5,000 events/s,
-shipping ~35 s after payment instead of 18 h with either bound's few-minute scale), so a
-stream loses little realism; a batch, spread over a day at a few events per simulated
+shipping comes ~43 s after payment, ~3 min at 1,000,000, 18 h unscaled), so a stream loses
+little realism; a batch, spread over a day at a few events per simulated
 second, keeps the larger bound and its day-scale delays. At :data:`MAX_RATE` with this
 bound the shortest step (a payment) still lands ~6 µs after its order."""
 """Most events per second one process generates (``--rate``, live rate, batch density)."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from eventgen import __version__
-from eventgen.bounds import MAX_RATE
+from eventgen.bounds import MAX_RATE, STREAM_MAX_IN_FLIGHT_ORDERS
 from eventgen.errors import ConfigError, EventgenError
 from eventgen.memory import tune_allocator
 from eventgen.runs import parse_run_id
@@ -93,6 +94,16 @@ def add_generator_options(parser: argparse.ArgumentParser) -> None:
             metavar=kind.__name__.upper(),
             help=f"{(field.description or name).rstrip('.')} (default {field.default})",
         )
+
+
+def stream_default(parser: argparse.ArgumentParser, dest: str, value: object) -> None:
+    """Say in ``--help`` that a stream's default for ``dest`` is ``value`` (commands.stream
+    applies it), not the options model's."""
+    for action in parser._actions:  # argparse offers no public lookup by dest
+        if action.dest == dest and action.help:
+            action.help = re.sub(
+                r"\(default [^)]*\)$", f"(default {value} for a stream)", action.help
+            )
 
 
 def add_sink_options(parser: argparse.ArgumentParser) -> None:
@@ -318,6 +329,7 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
         help="simulated start of event time (default: now)",
     )
     add_common_options(stream)
+    stream_default(stream, "option_max_in_flight_orders", STREAM_MAX_IN_FLIGHT_ORDERS)
 
     batch = commands.add_parser(
         "batch", help="write exactly --events N events (one shard of them)", epilog=env_note
