@@ -81,8 +81,13 @@ def test_rate_edits_rescale_without_a_new_replicaset(operator: RunningOperator) 
         )
         [only] = replicasets(operator, "orders-stream")
         assert only["metadata"]["uid"] == first["metadata"]["uid"], "pods were rolled"
-    status = operator.wait_status("orders-stream", lambda s: s.get("phase") == "Paused", "Paused")
-    assert condition(status["status"], "Ready")["status"] == "True"
+    # Phase Paused comes with the edit; Ready follows once the Deployment reports its pods gone
+    # (reading both from the first Paused status raced with that: seen failing under load).
+    operator.wait_status(
+        "orders-stream",
+        lambda s: s.get("phase") == "Paused" and condition(s, "Ready").get("status") == "True",
+        "Paused and Ready",
+    )
     events = operator.kubectl(
         "get", "events", "--field-selector", "involvedObject.name=orders-stream"
     )
