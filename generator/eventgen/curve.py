@@ -14,6 +14,7 @@ moment the operator first applied the shape): ``s = origin + (t - origin) x time
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -163,7 +164,7 @@ class Curve:
     def pieces(self, wall_from: float, wall_to: float) -> Iterator[tuple[float, float]]:
         """Consecutive (start, end) wall times covering the span, the factor linear in each."""
         edges = [wall_from, *self.breakpoints(wall_from, wall_to), wall_to]
-        return zip(edges, edges[1:], strict=False)
+        return itertools.pairwise(edges)
 
     def integral(self, wall_from: float, wall_to: float) -> float:
         """Integral of the factor over wall time (seconds at factor 1): exact, since the

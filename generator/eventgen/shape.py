@@ -85,7 +85,7 @@ class Burst(_Model):
         if isinstance(at, dt.datetime):
             return at.isoformat()
         if isinstance(at, int):
-            raise ValueError("write the local time in quotes, e.g. at: \"20:00\"")
+            raise ValueError('write the local time in quotes, e.g. at: "20:00"')
         return at
 
     @model_validator(mode="after")

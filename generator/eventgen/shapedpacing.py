@@ -80,6 +80,12 @@ class ShapedPacer:
     def _rate_at(self, wall: float) -> float:
         return min(self._base * self._curve.factor(wall), MAX_RATE)
 
+    def due_at(self, now: float) -> float:
+        """Events the curve called for from the start to wall time ``now``."""
+        with self._lock:
+            self._account(now)
+            return self._due
+
     def set_rate(self, rate: float) -> None:
         """Change the base rate (events/s) from now on; safe from any thread."""
         checked = validate_rate(rate)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ HOUR = 3600.0
 DAY = 24 * HOUR
 
 
-def curve(document: dict[str, object], offset: int = 0, anchor: float = MONDAY) -> Curve:
+def curve(document: Any, offset: int = 0, anchor: float = MONDAY) -> Curve:
     return Curve(parse_shape(document, "test"), utc_offset_hours=offset, anchor=anchor)
 
 
@@ -34,7 +35,9 @@ def test_the_empty_shape_leaves_the_base_rate_as_it_is() -> None:
     assert flat.next_change(MONDAY) is None
 
 
-@pytest.mark.parametrize(("offset", "utc_hour", "local_hour"), [(0, 20, 20), (-5, 1, 20), (9, 11, 20)])
+@pytest.mark.parametrize(
+    ("offset", "utc_hour", "local_hour"), [(0, 20, 20), (-5, 1, 20), (9, 11, 20)]
+)
 def test_the_daily_rhythm_is_the_batchs_in_the_shops_local_time(
     offset: int, utc_hour: int, local_hour: int
 ) -> None:
@@ -100,7 +103,13 @@ def test_a_daily_burst_at_local_time_multiplies_for_its_duration_and_may_cross_m
 def test_weekly_and_one_time_bursts_and_overlaps_multiply() -> None:
     shape = {
         "bursts": [
-            {"at": "12:00", "every": "week", "weekday": "friday", "durationSeconds": 600, "factor": 3},
+            {
+                "at": "12:00",
+                "every": "week",
+                "weekday": "friday",
+                "durationSeconds": 600,
+                "factor": 3,
+            },
             {"at": "2026-11-27T12:05:00Z", "durationSeconds": 600, "factor": 4},
         ]
     }
@@ -135,9 +144,7 @@ def test_time_scale_runs_a_day_of_shape_in_a_minute_of_wall_time() -> None:
     assert fast.factor(MONDAY + 51.5) == pytest.approx(hour_weight(20))
     # A compressed week integrates like a real one: mean 1, plus the bursts' extra.
     week = fast.integral(MONDAY, MONDAY + 7 * 60)
-    extra = sum(
-        hour_weight(20, day) * 4 * 1.25 for day in range(7)
-    )
+    extra = sum(hour_weight(20, day) * 4 * 1.25 for day in range(7))
     assert week == pytest.approx(7 * 60 + extra, rel=1e-9)
 
 
@@ -154,7 +161,9 @@ def test_the_integral_is_exact_against_a_fine_riemann_sum() -> None:
     c = curve(shape, offset=-5)
     begin, end = MONDAY + 5 * HOUR + 17, MONDAY + 9 * HOUR + 1
     step = 0.5
-    riemann = sum(c.factor(begin + (i + 0.5) * step) * step for i in range(int((end - begin) / step)))
+    riemann = sum(
+        c.factor(begin + (i + 0.5) * step) * step for i in range(int((end - begin) / step))
+    )
     assert c.integral(begin, end) == pytest.approx(riemann, rel=1e-4)
 
 
@@ -172,14 +181,24 @@ def test_the_next_change_names_the_time_and_the_factor() -> None:
     sale = curve(shape)
     change = sale.next_change(MONDAY + 3 * HOUR)
     assert change is not None
-    assert (change.at, change.factor) == (pytest.approx(MONDAY + 20 * HOUR), 5.0)
+    assert change.at == pytest.approx(MONDAY + 20 * HOUR)
+    assert change.factor == 5.0
     during = sale.next_change(MONDAY + 20 * HOUR + 10)
     assert during is not None
-    assert (during.at, during.factor) == (pytest.approx(MONDAY + 20 * HOUR + 1800), 1.0)
-    ramp = curve({"stages": [{"factor": 1, "durationSeconds": 60}, {"factor": 4, "durationSeconds": 60, "ramp": True}]})
+    assert during.at == pytest.approx(MONDAY + 20 * HOUR + 1800)
+    assert during.factor == 1.0
+    ramp = curve(
+        {
+            "stages": [
+                {"factor": 1, "durationSeconds": 60},
+                {"factor": 4, "durationSeconds": 60, "ramp": True},
+            ]
+        }
+    )
     heading = ramp.next_change(MONDAY + 1)
     assert heading is not None
-    assert (heading.at, heading.factor) == (pytest.approx(MONDAY + 60), pytest.approx(4.0))
+    assert heading.at == pytest.approx(MONDAY + 60)
+    assert heading.factor == pytest.approx(4.0)
     assert ramp.next_change(MONDAY + 200) is None  # after the last stage, it holds
 
 
@@ -195,14 +214,64 @@ def test_the_next_change_names_the_time_and_the_factor() -> None:
         ({"timeScale": 0.5}, "shape.timeScale"),
         ({"timeScale": 1e9}, "shape.timeScale"),
         ({"start": "2026-11-27T12:00:00"}, "give a zone"),
-        ({"bursts": [{"at": "25:00", "every": "day", "durationSeconds": 1, "factor": 2}]}, "local HH:MM"),
+        (
+            {"bursts": [{"at": "25:00", "every": "day", "durationSeconds": 1, "factor": 2}]},
+            "local HH:MM",
+        ),
         ({"bursts": [{"at": "20:00", "durationSeconds": 1, "factor": 2}]}, "RFC 3339"),
-        ({"bursts": [{"at": 1200, "every": "day", "durationSeconds": 1, "factor": 2}]}, "in quotes"),
-        ({"bursts": [{"at": "20:00", "every": "week", "durationSeconds": 1, "factor": 2}]}, "weekday is required"),
-        ({"bursts": [{"at": "20:00", "every": "day", "weekday": "monday", "durationSeconds": 1, "factor": 2}]}, "weekday is required"),
-        ({"bursts": [{"at": "2026-11-27T12:00:00Z", "weekday": "monday", "durationSeconds": 1, "factor": 2}]}, "weekday needs every"),
-        ({"bursts": [{"at": "20:00", "every": "day", "durationSeconds": 90000, "factor": 2}]}, "overlap itself"),
-        ({"bursts": [{"at": "20:00", "every": "week", "weekday": "funday", "durationSeconds": 1, "factor": 2}]}, "weekday"),
+        (
+            {"bursts": [{"at": 1200, "every": "day", "durationSeconds": 1, "factor": 2}]},
+            "in quotes",
+        ),
+        (
+            {"bursts": [{"at": "20:00", "every": "week", "durationSeconds": 1, "factor": 2}]},
+            "weekday is required",
+        ),
+        (
+            {
+                "bursts": [
+                    {
+                        "at": "20:00",
+                        "every": "day",
+                        "weekday": "monday",
+                        "durationSeconds": 1,
+                        "factor": 2,
+                    }
+                ]
+            },
+            "weekday is required",
+        ),
+        (
+            {
+                "bursts": [
+                    {
+                        "at": "2026-11-27T12:00:00Z",
+                        "weekday": "monday",
+                        "durationSeconds": 1,
+                        "factor": 2,
+                    }
+                ]
+            },
+            "weekday needs every",
+        ),
+        (
+            {"bursts": [{"at": "20:00", "every": "day", "durationSeconds": 90000, "factor": 2}]},
+            "overlap itself",
+        ),
+        (
+            {
+                "bursts": [
+                    {
+                        "at": "20:00",
+                        "every": "week",
+                        "weekday": "funday",
+                        "durationSeconds": 1,
+                        "factor": 2,
+                    }
+                ]
+            },
+            "weekday",
+        ),
         ({"bursts": [{"at": "2026-11-27", "durationSeconds": 1, "factor": 2}]}, "give a zone"),
         ({"daily": "sometimes"}, "shape.daily"),
         ([1, 2], "a shape is a mapping"),
@@ -210,7 +279,7 @@ def test_the_next_change_names_the_time_and_the_factor() -> None:
     ],
 )
 def test_bad_shapes_are_refused_naming_the_field(document: object, says: str) -> None:
-    with pytest.raises(ConfigError, match="^src: ") as raised:
+    with pytest.raises(ConfigError, match=r"^src: ") as raised:
         parse_shape(document, "src")
     assert says in str(raised.value)
     assert "\n" not in str(raised.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from eventgen.curve import Curve
@@ -23,7 +25,9 @@ class SimulatedClock:
         self.now += seconds
 
 
-def drive(pacer: ShapedPacer, clock: SimulatedClock, until: float, work: float) -> list[tuple[float, int]]:
+def drive(
+    pacer: ShapedPacer, clock: SimulatedClock, until: float, work: float
+) -> list[tuple[float, int]]:
     emitted: list[tuple[float, int]] = []
     while clock.now - 1000.0 + START < until:
         n = pacer.acquire()
@@ -40,7 +44,7 @@ DAY_WITH_A_SALE = {
 }
 
 
-def pacer_for(document: dict[str, object], base: float, clock: SimulatedClock) -> ShapedPacer:
+def pacer_for(document: Any, base: float, clock: SimulatedClock) -> ShapedPacer:
     curve = Curve(parse_shape(document, "test"), utc_offset_hours=0, anchor=START)
     return ShapedPacer(base, curve, clock=clock, sleep=clock.sleep, wall=START)
 
@@ -82,7 +86,12 @@ def test_a_live_base_or_shape_change_applies_from_that_moment() -> None:
     first = drive(pacer, clock, START + 10, work=0.001)
     pacer.set_rate(3_000.0)
     second = drive(pacer, clock, START + 20, work=0.001)
-    pacer.set_curve(Curve(parse_shape({"stages": [{"factor": 0.5, "durationSeconds": 99}]}, "t"), anchor=START + 20))
+    pacer.set_curve(
+        Curve(
+            parse_shape({"stages": [{"factor": 0.5, "durationSeconds": 99}]}, "t"),
+            anchor=START + 20,
+        )
+    )
     third = drive(pacer, clock, START + 30, work=0.001)
     assert sum(n for _, n in first) == pytest.approx(10_000, abs=60)
     assert sum(n for _, n in second) == pytest.approx(30_000, abs=160)
@@ -91,7 +100,9 @@ def test_a_live_base_or_shape_change_applies_from_that_moment() -> None:
 
 def test_a_shape_of_zero_pauses_and_resumes_without_a_burst() -> None:
     clock = SimulatedClock()
-    document = {"stages": [{"factor": 0, "durationSeconds": 10}, {"factor": 1, "durationSeconds": 10}]}
+    document = {
+        "stages": [{"factor": 0, "durationSeconds": 10}, {"factor": 1, "durationSeconds": 10}]
+    }
     pacer = pacer_for(document, 500.0, clock)
     emitted = drive(pacer, clock, START + 20, work=0.001)
     assert sum(n for t, n in emitted if t < START + 10) == 0
