@@ -237,3 +237,12 @@ def _periodic(first: float, period: float, s0: float, s1: float) -> Iterator[flo
     while first + k * period <= s1:
         yield first + k * period
         k += 1
+
+
+def factor_bound(shape: Shape) -> float:
+    """A factor the shape never exceeds: the busiest hour x the highest stage level x every
+    burst above 1 at once (bursts that never overlap make it generous, never short)."""
+    daily = max(_HOUR_WEIGHTS) if shape.daily else 1.0
+    stage = max([1.0, *(s.factor for s in shape.stages)])
+    bursts = math.prod(max(1.0, b.factor) for b in shape.bursts)
+    return daily * stage * bursts
