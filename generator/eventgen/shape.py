@@ -38,6 +38,8 @@ from eventgen.errors import ConfigError
 MAX_FACTOR = 1000.0
 """Largest factor of one stage or burst (a flash sale x1000 is already absurd)."""
 MAX_STAGES = 100
+MIN_SECONDS = 0.001
+"""Shortest stage or burst (seconds; the CRD has the same minimum)."""
 MAX_BURSTS = 50
 MAX_STAGE_SECONDS = 366 * 86_400.0
 MAX_TIME_SCALE = 100_000.0
@@ -60,7 +62,7 @@ class Stage(_Model):
     straight line from the level before the stage to ``factor`` over the stage."""
 
     factor: float = Field(ge=0, le=MAX_FACTOR)
-    duration_seconds: float = Field(gt=0, le=MAX_STAGE_SECONDS)
+    duration_seconds: float = Field(ge=MIN_SECONDS, le=MAX_STAGE_SECONDS)
     ramp: bool = False
 
 
@@ -73,7 +75,7 @@ class Burst(_Model):
 
     at: str
     factor: float = Field(ge=0, le=MAX_FACTOR)
-    duration_seconds: float = Field(gt=0)
+    duration_seconds: float = Field(ge=MIN_SECONDS, le=WEEK_SECONDS)
     every: Literal["day", "week"] | None = None
     weekday: Literal[WEEKDAYS] | None = None  # type: ignore[valid-type]
 
