@@ -152,6 +152,18 @@ def shape_setter(
     return apply
 
 
+def stream_pacer(
+    args: argparse.Namespace, shape: Shape | None, curve: Curve, metrics: Metrics
+) -> Pacer | ShapedPacer:
+    """The pacer on the curve's integral when a shape may apply (``--shape``, or later the
+    live ConfigMap's), its curve exported in the metrics; else the flat pacer."""
+    if shape is None and not args.rate_configmap:
+        return Pacer(args.rate)
+    pacer = ShapedPacer(args.rate, curve)
+    metrics.follow_shape(pacer)
+    return pacer
+
+
 def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
     """Run ``eventgen stream``: paced generation until --duration, --events or a signal."""
     from eventgen.generation import EventStream
@@ -188,18 +200,9 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag)
         stream_defaults["max_in_flight_orders"] = STREAM_MAX_IN_FLIGHT_ORDERS
     options = options.model_copy(update=stream_defaults)
     metrics = Metrics()
-    # A shape (from --shape or, later, the live ConfigMap) needs the pacer on the curve's
-    # integral; a plain stream keeps the flat pacer.
-    shaped = shape is not None or bool(args.rate_configmap)
-    pacer: Pacer | ShapedPacer
-    if shaped:
-        offset = UTC_OFFSET_HOURS[options.locale]
-        anchor = (args.start or now).timestamp()
-        pacer = ShapedPacer(args.rate, Curve(shape or Shape(), offset, anchor))
-        metrics.follow_shape(pacer)
-    else:
-        pacer = Pacer(args.rate)
-    live = shape_setter(pacer, offset if shaped else 0, (args.start or now).timestamp())
+    offset, anchor = UTC_OFFSET_HOURS[options.locale], start.timestamp()
+    pacer = stream_pacer(args, shape, Curve(shape or Shape(), offset, anchor), metrics)
+    live = shape_setter(pacer, offset, anchor)
 
     def on_rate(rate: float) -> None:
         if rate != getattr(pacer, "base", pacer.rate):
