@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -173,10 +174,16 @@ class Curve:
             return 0.0
         return sum((b - a) * self.factor((a + b) / 2) for a, b in self.pieces(wall_from, wall_to))
 
+    def _nudge(self, wall: float) -> float:
+        """A step in wall seconds that surely moves off a breakpoint at ``wall``: a
+        microsecond of shape time, but never below a few float steps of ``wall`` itself
+        (at Unix times, 2.4e-7 s: a smaller nudge would leave ``wall`` unchanged)."""
+        return max(_EPSILON / self.shape.time_scale, abs(wall) * 8 * sys.float_info.epsilon)
+
     def peak(self, wall_from: float, wall_to: float) -> float:
         """The highest factor over [wall_from, wall_to]: at an end or just either side of a
         breakpoint, since each piece is a straight line."""
-        nudge = _EPSILON / self.shape.time_scale
+        nudge = self._nudge(wall_to)
         candidates = [wall_from, max(wall_from, wall_to - nudge)]
         for point in self.breakpoints(wall_from, wall_to):
             candidates += [point - nudge, point]
@@ -186,7 +193,7 @@ class Curve:
         """The first breakpoint after ``wall`` (within ``horizon`` wall seconds) where the
         factor changes, with the factor it heads for; None when it stays flat."""
         step = min(horizon, max(HOUR_SECONDS, 2 * HOUR_SECONDS / self.shape.time_scale))
-        nudge = _EPSILON / self.shape.time_scale
+        nudge = self._nudge(wall + horizon)
         start = wall
         while start < wall + horizon:
             end = min(start + step, wall + horizon)
@@ -201,10 +208,10 @@ class Curve:
         return None
 
     def _factor_after(self, wall: float) -> float:
-        return self.factor(wall + _EPSILON / self.shape.time_scale)
+        return self.factor(wall + self._nudge(wall))
 
     def _ramping_after(self, wall: float) -> bool:
-        s = self.shape_time(wall) + 2 * _EPSILON
+        s = self.shape_time(wall + self._nudge(wall))
         return self._stage(s) != self._stage(s + 1.0) and self._in_ramp(s)
 
     def _in_ramp(self, s: float) -> bool:
@@ -222,13 +229,13 @@ class Curve:
 
     def _heads_for(self, wall: float, after: float) -> float:
         """For a ramp starting at ``wall``: the factor at its end; else ``after``."""
-        s = self.shape_time(wall) + 2 * _EPSILON
+        s = self.shape_time(wall + self._nudge(wall))
         if not self._in_ramp(s):
             return after
         following = [b for b in self.breakpoints(wall, wall + WEEK_SECONDS) if b > wall]
         if not following:
             return after
-        return self.factor(following[0] - _EPSILON / self.shape.time_scale)
+        return self.factor(following[0] - self._nudge(following[0]))
 
 
 def _periodic(first: float, period: float, s0: float, s1: float) -> Iterator[float]:

@@ -296,3 +296,21 @@ bursts:
     assert shape.start == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
     assert parse_shape(shape.document(), "again") == shape
     assert parse_shape("", "empty").flat
+
+
+def test_compressed_shapes_at_real_unix_times_still_see_their_steps() -> None:
+    # At Unix times a float moves in steps of 2.4e-7 s; a nudge of a microsecond of shape
+    # time at x360 is smaller than that and once hid every change (next_change said None).
+    shape = {
+        "daily": True,
+        "timeScale": 360,
+        "bursts": [{"at": "20:00", "every": "day", "durationSeconds": 3600, "factor": 3}],
+    }
+    fast = curve(shape)
+    change = fast.next_change(MONDAY + 7)
+    assert change is not None
+    assert change.at == pytest.approx(MONDAY + 10)  # the next local hour: 3600 s / 360
+    assert change.factor == pytest.approx(hour_weight(1))
+    burst = MONDAY + 20 * HOUR / 360
+    assert fast.peak(burst - 5, burst + 0.001) == pytest.approx(hour_weight(20) * 3)
+    assert fast.peak(burst - 5, burst) == pytest.approx(hour_weight(19))
