@@ -303,7 +303,15 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     stream.add_argument(
         "--rate-configmap",
         metavar="[NAMESPACE/]NAME",
-        help="ConfigMap whose ratePerReplica is the live rate",
+        help="ConfigMap whose ratePerReplica is the live rate (and whose shape, if any, "
+        "the live shape)",
+    )
+    stream.add_argument(
+        "--shape",
+        type=flag_type(non_empty),
+        metavar="PATH",
+        help="YAML or JSON file with the rate's shape over time (daily rhythm, stages, "
+        "bursts, timeScale); --rate is the base it multiplies; polled, edits apply live",
     )
     stream.add_argument(
         "--duration",

@@ -14,14 +14,17 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from eventgen.arrivals import UTC_OFFSET_HOURS
 from eventgen.bounds import MAX_RATE, STREAM_MAX_IN_FLIGHT_ORDERS, period_problem
+from eventgen.curve import Curve
 from eventgen.errors import ConfigError
 from eventgen.identity import RunIdentity
+from eventgen.liveshape import ShapeFileWatcher, configmap_shape_listener, read_shape_file
 from eventgen.metrics import Metrics, MetricsServer
 from eventgen.pacing import Pacer
 from eventgen.runner import StopFlag, Summary, report, run_batch, run_stream
@@ -34,6 +37,8 @@ from eventgen.settings import (
     sink_settings,
     utc_midnight,
 )
+from eventgen.shape import Shape
+from eventgen.shapedpacing import ShapedPacer
 from eventgen.sinks.factory import build_sink
 
 log = logging.getLogger("eventgen")
@@ -131,6 +136,34 @@ def checked_rate_file(text: str) -> Path:
     return path
 
 
+def shape_setter(
+    pacer: Pacer | ShapedPacer, utc_offset_hours: int, anchor: float
+) -> Callable[[Shape], None]:
+    """The callback a live shape input calls: the pacer follows the new shape from now.
+
+    A shape without ``start`` is anchored at the stream's start, so an edit of bursts or
+    rhythm does not restart the stages."""
+
+    def apply(shape: Shape) -> None:
+        if isinstance(pacer, ShapedPacer) and shape != pacer.curve.shape:
+            log.info("shape changed: %s", shape.document())
+            pacer.set_curve(Curve(shape, utc_offset_hours, anchor))
+
+    return apply
+
+
+def stream_pacer(
+    args: argparse.Namespace, shape: Shape | None, curve: Curve, metrics: Metrics
+) -> Pacer | ShapedPacer:
+    """The pacer on the curve's integral when a shape may apply (``--shape``, or later the
+    live ConfigMap's), its curve exported in the metrics; else the flat pacer."""
+    if shape is None and not args.rate_configmap:
+        return Pacer(args.rate)
+    pacer = ShapedPacer(args.rate, curve)
+    metrics.follow_shape(pacer)
+    return pacer
+
+
 def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
     """Run ``eventgen stream``: paced generation until --duration, --events or a signal."""
     from eventgen.generation import EventStream
@@ -146,6 +179,7 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag)
     if args.rate_file and args.rate_configmap:
         raise ConfigError("use either --rate-file or --rate-configmap, not both")
     rate_file = checked_rate_file(args.rate_file) if args.rate_file else None
+    shape = read_shape_file(Path(args.shape)) if args.shape else None
     settings = sink_settings(args)
     now = dt.datetime.now(dt.UTC)
     # Each run (a container restart included) is its own generator; see eventgen.runs.
@@ -165,20 +199,28 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag)
         # A stream's own bound on open orders: its start-up time and memory (see bounds).
         stream_defaults["max_in_flight_orders"] = STREAM_MAX_IN_FLIGHT_ORDERS
     options = options.model_copy(update=stream_defaults)
-    pacer = Pacer(args.rate)
+    metrics = Metrics()
+    offset, anchor = UTC_OFFSET_HOURS[options.locale], start.timestamp()
+    pacer = stream_pacer(args, shape, Curve(shape or Shape(), offset, anchor), metrics)
+    live = shape_setter(pacer, offset, anchor)
 
     def on_rate(rate: float) -> None:
-        if rate != pacer.rate:
-            log.info("rate changed: %g -> %g events/s", pacer.rate, rate)
+        if rate != getattr(pacer, "base", pacer.rate):
+            log.info("rate changed: %g -> %g events/s", getattr(pacer, "base", pacer.rate), rate)
         pacer.set_rate(rate)
 
-    watchers: list[RateFileWatcher | ConfigMapRateWatcher] = []
+    watchers: list[RateFileWatcher | ConfigMapRateWatcher | ShapeFileWatcher] = []
     if rate_file is not None:
         watchers.append(RateFileWatcher(rate_file, on_rate))
+    if args.shape:
+        watchers.append(ShapeFileWatcher(Path(args.shape), live))
     if args.rate_configmap:
         namespace, name = parse_configmap_ref(args.rate_configmap, environ.get("POD_NAMESPACE"))
-        watchers.append(ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate))
-    metrics = Metrics()
+        # --shape, when given, wins over the ConfigMap's shape (a local override).
+        listener = None if args.shape else configmap_shape_listener(live)
+        watchers.append(
+            ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate, listener)
+        )
     with ExitStack() as running:
         running.enter_context(serving_metrics(metrics, args.metrics_port))
         built = build_sink(

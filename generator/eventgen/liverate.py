@@ -131,6 +131,7 @@ def watch_configmap_rate(
     watch_seconds: int = 60,
     retry_seconds: float = 2.0,
     quick_watch_seconds: float = 1.0,
+    on_configmap: Callable[[Any], None] | None = None,
 ) -> None:
     """Follow one ConfigMap's rate through the Kubernetes API until ``stop`` is set.
 
@@ -140,7 +141,8 @@ def watch_configmap_rate(
     missed for longer than one retry. A watch that ends without error sooner than
     ``quick_watch_seconds`` (a server or proxy closing watches at once) is followed by a
     pause of 0.1 s doubling up to ``retry_seconds``, reset by a watch that lasted, so such
-    a server is not hammered with lists. All times in seconds.
+    a server is not hammered with lists. All times in seconds. ``on_configmap``, when
+    given, sees every version of the ConfigMap too (the live shape reads its own key).
     """
     watch: Any = importlib.import_module("kubernetes.watch")
     selector = f"metadata.name={name}"
@@ -148,6 +150,8 @@ def watch_configmap_rate(
 
     def apply(configmap: Any) -> None:
         nonlocal last
+        if on_configmap is not None:
+            on_configmap(configmap)
         try:
             rate = rate_from_configmap(configmap)
         except LiveRateError as error:
@@ -212,11 +216,19 @@ def load_kubernetes_api() -> Any:
 class ConfigMapRateWatcher:
     """Runs :func:`watch_configmap_rate` in a daemon thread."""
 
-    def __init__(self, api: Any, namespace: str, name: str, on_rate: RateCallback) -> None:
+    def __init__(
+        self,
+        api: Any,
+        namespace: str,
+        name: str,
+        on_rate: RateCallback,
+        on_configmap: Callable[[Any], None] | None = None,
+    ) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=watch_configmap_rate,
             args=(api, namespace, name, on_rate, self._stop),
+            kwargs={"on_configmap": on_configmap},
             name="rate-configmap",
             daemon=True,
         )

@@ -11,13 +11,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from eventgen.sinks.base import DeliveryStats
+
+if TYPE_CHECKING:
+    from eventgen.shapedpacing import ShapedPacer
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 """Seconds; sink writes range from sub-millisecond (files) to seconds (uploads)."""
@@ -40,6 +43,32 @@ class _DeliveryCollector:
         )
         yield CounterMetricFamily(
             "eventgen_delivered_bytes", "Payload bytes delivered.", value=written
+        )
+
+
+class _ShapeCollector:
+    """Exposes a shaped pacer's curve at scrape time."""
+
+    def __init__(self, pacer: ShapedPacer) -> None:
+        self._pacer = pacer
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        pacer = self._pacer
+        now = pacer.now()
+        yield GaugeMetricFamily(
+            "eventgen_base_rate_events_per_second",
+            "The base rate the shape multiplies (events/s).",
+            value=pacer.base,
+        )
+        yield GaugeMetricFamily(
+            "eventgen_shape_factor",
+            "The shape's factor now (rhythm x stage x bursts); target = base x factor.",
+            value=pacer.curve.factor(now),
+        )
+        yield CounterMetricFamily(
+            "eventgen_target_events",
+            "Events the target curve called for so far (its integral).",
+            value=pacer.due_at(now),
         )
 
 
@@ -94,6 +123,13 @@ class Metrics:
         self._alive = False
         self._failed: str | None = None
         self._lock = threading.Lock()
+
+    def follow_shape(self, pacer: ShapedPacer) -> None:
+        """Export a shaped stream's curve, read at scrape time: the base rate, the shape's
+        factor now, and ``eventgen_target_events_total``, the integral of the target curve,
+        so ``rate()`` over it overlays ``rate(eventgen_events_delivered_total)`` window by
+        window on a dashboard."""
+        self.registry.register(_ShapeCollector(pacer))
 
     def beat(self, alive: bool = True) -> None:
         """Mark the generating loop alive (True) or finished (False)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from eventgen.errors import SinkError
 from eventgen.metrics import Metrics
 from eventgen.pacing import Pacer
+from eventgen.shapedpacing import ShapedPacer
 from eventgen.sinks.base import Sink
 from eventgen.stopping import StopFlag as StopFlag
 from eventgen.stopping import stop_on_signals as stop_on_signals
@@ -127,7 +128,7 @@ class Loop:
 def run_stream(
     source: BatchSource,
     sink: Sink,
-    pacer: Pacer,
+    pacer: Pacer | ShapedPacer,
     *,
     location: str,
     metrics: Metrics,

@@ -35,6 +35,7 @@ SPEC_HASH_ANNOTATION = f"{GROUP}/spec-hash"
 MANAGED_BY = "eventgen-operator"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 RATE_KEY = "ratePerReplica"
+SHAPE_KEY = "shape"  # eventgen.liveshape.SHAPE_KEY: the shape document the pods follow
 CONTAINER_NAME = "generator"
 # The annotation the Job controller (Kubernetes >= 1.21) puts on each Indexed Job pod.
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
@@ -274,18 +275,33 @@ def _hardened(
     }
 
 
-def build_live_configmap(spec: GeneratorSpec, owner: Owner) -> Manifest:
-    """The ConfigMap `<name>-live` whose `ratePerReplica` the streaming pods follow live."""
-    shape = streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+def build_live_configmap(
+    spec: GeneratorSpec,
+    owner: Owner,
+    planned: StreamingShape | None = None,
+    shape_document: str | None = None,
+) -> Manifest:
+    """The ConfigMap `<name>-live` whose `ratePerReplica` (and `shape`, for a shaped
+    stream: `planned` and `shape_document` from eventgen_operator.shaping) the streaming
+    pods follow live."""
+    shape = planned or streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    data = {RATE_KEY: format_rate(shape.rate_per_replica)}
+    if shape_document is not None:
+        data[SHAPE_KEY] = shape_document
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _metadata(owner, live_configmap_name(owner)),
-        "data": {RATE_KEY: format_rate(shape.rate_per_replica)},
+        "data": data,
     }
 
 
-def build_deployment(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Manifest:
+def build_deployment(
+    spec: GeneratorSpec,
+    owner: Owner,
+    config: OperatorConfig,
+    planned: StreamingShape | None = None,
+) -> Manifest:
     """The streaming Deployment.
 
     The pod template holds nothing that depends on the rate: the starting rate comes from
@@ -319,7 +335,7 @@ def build_deployment(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) 
         flush_timeout=STREAM_FLUSH_TIMEOUT_SECONDS,
         api_access=True,
     )
-    shape = streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    shape = planned or streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

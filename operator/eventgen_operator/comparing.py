@@ -15,12 +15,17 @@ def covers(actual: Any, desired: Any) -> bool:
 
     Mappings: every desired key present and covered. Lists: the same length, element by
     element covered (a merge patch replaces lists whole, so extra elements are drift).
-    Scalars: equal.
+    Scalars: equal. A desired None means "absent" (what a merge patch makes of it).
     """
     if isinstance(desired, dict):
         if not isinstance(actual, dict):
             return False
-        return all(key in actual and covers(actual[key], value) for key, value in desired.items())
+        return all(
+            actual.get(key) is None
+            if value is None
+            else key in actual and covers(actual[key], value)
+            for key, value in desired.items()
+        )
     if isinstance(desired, list):
         if not isinstance(actual, list) or len(actual) != len(desired):
             return False

@@ -21,7 +21,7 @@ from typing import Any
 from eventgen_operator.errors import KubeApiError
 
 # The schema revision of crds/eventgenerators.yaml this operator was built for.
-SCHEMA_REVISION = "c89439a2114604b4"
+SCHEMA_REVISION = "ade79862262b0bbf"
 REVISION_ANNOTATION = "ecommerce.dataplatform.io/schema-revision"
 CRD_NAME = "eventgenerators.ecommerce.dataplatform.io"
 CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_NAME}"

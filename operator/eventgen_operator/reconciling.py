@@ -19,6 +19,7 @@ from typing import Any
 
 from eventgen_operator.children import (
     GENERATOR_LABEL,
+    SHAPE_KEY,
     SPEC_HASH_ANNOTATION,
     Owner,
     build_deployment,
@@ -44,6 +45,7 @@ from eventgen_operator.kubeapi import (
     KubeApi,
 )
 from eventgen_operator.pod_failures import generator_failure
+from eventgen_operator.shaping import ShapedPlan, plan_shaped
 from eventgen_operator.spec import GeneratorSpec, parse_spec
 from eventgen_operator.status import (
     Status,
@@ -84,6 +86,8 @@ class Outcome:
 
     status: Status
     changed_children: tuple[str, ...]
+    replan_in: float | None = None
+    """Seconds until a shaped stream needs planning again (None: no shape)."""
 
 
 def _owned_by(child: Mapping[str, Any], owner: Owner) -> bool:
@@ -93,6 +97,14 @@ def _owned_by(child: Mapping[str, Any], owner: Owner) -> bool:
 
 def _identity(manifest: Mapping[str, Any]) -> str:
     return f"{manifest['kind']} {manifest['metadata']['name']}"
+
+
+def _created(metadata: Mapping[str, Any], now: datetime) -> datetime:
+    """The EventGenerator's creation time (the anchor of stages without a start)."""
+    text = metadata.get("creationTimestamp")
+    if not text:
+        return now
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
 class Reconciler:
@@ -155,19 +167,27 @@ class Reconciler:
                 post(body, "InvalidSpec", str(error), True)
             raise
         changed: list[str] = []
+        plan = None
+        if spec.mode == "streaming" and spec.shape is not None:
+            created = _created(metadata, self._clock())
+            plan = plan_shaped(spec, created, self._clock())
         try:
-            deployment, job = self._apply_children(spec, owner, previous, body, post, changed)
+            deployment, job = self._apply_children(spec, owner, previous, body, post, changed, plan)
         except ChildRejectedError as error:
             self._report_rejection(error, body, owner, generation, previous, post)
             raise
         failing = self._pods_failing(owner) if deployment or job else None
         wanted = compute_status(
-            spec, generation, deployment, job, previous, self._clock(), failing=failing
+            spec, generation, deployment, job, previous, self._clock(), failing=failing, plan=plan
         )
         self._write_status(owner, previous, wanted)
         if previous.get("phase") != wanted.get("phase"):
             self._announce(body, wanted, post)
-        return Outcome(status=wanted, changed_children=tuple(changed))
+        return Outcome(
+            status=wanted,
+            changed_children=tuple(changed),
+            replan_in=plan.replan_in if plan else None,
+        )
 
     def _pods_failing(self, owner: Owner) -> str | None:
         pods = self._api.list(PODS, owner.namespace, f"{GENERATOR_LABEL}={owner.name}")
@@ -198,13 +218,18 @@ class Reconciler:
         body: Mapping[str, Any],
         post: Notifier,
         changed: list[str],
+        plan: ShapedPlan | None = None,
     ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """Create or patch the children; returns (deployment, job) as the server has them."""
         deployment = job = None
         if spec.mode == "streaming":
-            configmap = build_live_configmap(spec, owner)
-            self._ensure(CONFIGMAPS, configmap, {"data": configmap["data"]}, owner, changed)
-            desired = build_deployment(spec, owner, self._config)
+            planned = plan.streaming if plan else None
+            document = plan.document if plan else None
+            configmap = build_live_configmap(spec, owner, planned, document)
+            # The whole data: a shape removed from the spec leaves the ConfigMap too.
+            data = {**configmap["data"], SHAPE_KEY: configmap["data"].get(SHAPE_KEY)}
+            self._ensure(CONFIGMAPS, configmap, {"data": data}, owner, changed)
+            desired = build_deployment(spec, owner, self._config, planned)
             in_place = {
                 "spec": {
                     "replicas": desired["spec"]["replicas"],

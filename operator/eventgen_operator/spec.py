@@ -17,7 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from eventgen.cloud_names import bucket_problem, project_id_problem, pubsub_id_problem
+from eventgen.curve import factor_bound
 from eventgen.locales import supported_locale
+from eventgen.shape import Shape
+from eventgen.shape import problems as shape_problems
 from eventgen_operator.errors import InvalidSpecError
 from eventgen_operator.hardening import output_path_problem
 from eventgen_operator.kube_rules import (
@@ -199,6 +202,18 @@ class GeneratorSpec(_Model):
     service_account_name: str | None = Field(default=None, min_length=1, max_length=253)
     suspend: bool = False
     env: tuple[EnvVar, ...] = Field(default=(), max_length=MAX_ENV)
+    # Checked with the generator's own model (eventgen.shape), kept as the mapping written.
+    shape: dict[str, Any] | None = None
+
+    @field_validator("shape")
+    @classmethod
+    def _shape(cls, shape: dict[str, Any] | None) -> dict[str, Any] | None:
+        if shape is not None:
+            try:
+                Shape.model_validate(shape)
+            except pydantic.ValidationError as error:
+                raise ValueError("; ".join(shape_problems(error, "spec.shape"))) from None
+        return shape
 
     @field_validator("image")
     @classmethod
@@ -220,6 +235,8 @@ class GeneratorSpec(_Model):
                 f"spec.rate needs more than {MAX_REPLICAS} replicas at "
                 "spec.maxRatePerReplica; raise maxRatePerReplica"
             )
+        if self.shape is not None:
+            self._check_shape()
         if (
             self.batch is not None
             and self.batch.parallelism is not None
@@ -227,6 +244,17 @@ class GeneratorSpec(_Model):
         ):
             raise ValueError("spec.batch.parallelism must not exceed spec.batch.shards")
         return self
+
+    def _check_shape(self) -> None:
+        if self.mode == "batch":
+            raise ValueError("spec.shape is for streaming; a batch follows spec.batch.dailyProfile")
+        bound = self.rate * factor_bound(Shape.model_validate(self.shape))
+        if bound > self.max_rate_per_replica * MAX_REPLICAS:
+            raise ValueError(
+                f"spec.shape: at its highest (up to {bound:,.0f} events/s: busiest hour x "
+                f"highest stage x every burst) spec.rate needs more than {MAX_REPLICAS} "
+                "replicas at spec.maxRatePerReplica; raise maxRatePerReplica"
+            )
 
     def _check_env(self) -> None:
         seen: set[str] = set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventgen_operator.children import (
     SPEC_HASH_ANNOTATION,
@@ -20,6 +20,9 @@ from eventgen_operator.children import (
     streaming_shape,
 )
 from eventgen_operator.spec import GeneratorSpec
+
+if TYPE_CHECKING:
+    from eventgen_operator.shaping import ShapedPlan
 
 Status = dict[str, Any]
 
@@ -68,10 +71,30 @@ def _job_condition(job: Mapping[str, Any], kind: str) -> Mapping[str, Any] | Non
     return None
 
 
+def _shape_status(plan: ShapedPlan, replicas: int) -> Status:
+    """`status.shape`: the rate in force now, what the replicas are sized for, the next change."""
+    fields: Status = {
+        "currentRate": round(plan.current_rate, 3) if replicas else 0.0,
+        "sizedForRate": round(plan.sized_for_rate, 3),
+    }
+    if plan.next_change is not None:
+        moment = datetime.fromtimestamp(plan.next_change.at, UTC)
+        fields["nextChangeTime"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        fields["nextRate"] = round(plan.next_change.factor, 3)
+    return fields
+
+
 def _streaming(
-    spec: GeneratorSpec, deployment: Mapping[str, Any] | None, failing: str | None
+    spec: GeneratorSpec,
+    deployment: Mapping[str, Any] | None,
+    failing: str | None,
+    plan: ShapedPlan | None = None,
 ) -> tuple[Status, list[Condition]]:
-    shape: StreamingShape = streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    shape: StreamingShape = (
+        plan.streaming
+        if plan is not None
+        else streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    )
     state = (deployment or {}).get("status") or {}
     ready = int(state.get("readyReplicas") or 0)
     updated = int(state.get("updatedReplicas") or 0)
@@ -84,6 +107,10 @@ def _streaming(
         "targetRate": float(spec.rate) if shape.replicas else 0.0,
         "ratePerReplica": shape.rate_per_replica,
     }
+    if plan is not None:
+        # A shaped stream's RATE is the rate in force now (spec.rate x the shape's factor).
+        fields["shape"] = _shape_status(plan, shape.replicas)
+        fields["targetRate"] = fields["shape"]["currentRate"]
     converged = (
         deployment is not None
         and ready == shape.replicas
@@ -225,15 +252,17 @@ def compute_status(
     previous: Mapping[str, Any],
     now: datetime,
     failing: str | None = None,
+    plan: ShapedPlan | None = None,
 ) -> Status:
     """The status for a valid spec, from its children as last read from the API server.
 
     `previous` is the status currently stored (for condition transition times and to
     remember a finished batch); `now` is when the operator looked; `failing` is why the
-    generator pods fail (pod_failures.generator_failure), None when none does.
+    generator pods fail (pod_failures.generator_failure), None when none does; `plan` is
+    a shaped stream's plan at `now` (eventgen_operator.shaping).
     """
     if spec.mode == "streaming":
-        fields, conditions = _streaming(spec, deployment, failing)
+        fields, conditions = _streaming(spec, deployment, failing, plan)
     else:
         fields, conditions = _batch(spec, job, previous, failing)
     status: Status = {"observedGeneration": generation, **fields}
@@ -315,6 +344,7 @@ def status_patch(previous: Mapping[str, Any], wanted: Status) -> Status:
         "readyReplicas",
         "targetRate",
         "ratePerReplica",
+        "shape",
         "batch",
         "startTime",
         "completionTime",

@@ -181,15 +181,16 @@ class Supervisor:
             return None
         if outcome.changed_children:
             log.info("%s %s of %s/%s", verb, ", ".join(outcome.changed_children), namespace, name)
-        self._settle(key)
+        self._settle(key, outcome.replan_in)
         return outcome
 
-    def _settle(self, key: Key) -> None:
+    def _settle(self, key: Key, sooner: float | None = None) -> None:
+        """Schedule the next resync; a shaped stream's re-plan (`sooner` s) may come first."""
         with self._lock:
             self._attempts.pop(key, None)
         self._scheduler.cancel(key)
         delay = resync_delay(f"{key[0]}/{key[1]}", self._resync_interval, self._clock())
-        self._scheduler.at(key, delay)
+        self._scheduler.at(key, delay if sooner is None else min(delay, sooner))
 
     def _retry(self, key: Key, what: str) -> None:
         with self._lock:

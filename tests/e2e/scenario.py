@@ -57,6 +57,20 @@ STEADY_TOLERANCE = 0.05  # the rate over a steady window, +-5 %
 BATCH_EVENTS, BATCH_SHARDS = 3000, 3
 FAILING_NAME, MISSING_TOPIC = "e2e-failing", "no-such-topic"
 SCHEMA_SAMPLE = 300  # messages checked against the event JSON Schema
+# The shaped stream: base 100/s; x1 for 30 s, a ramp to x2 over 30 s, then x2 with a one-time
+# burst x2 (400/s) from 60 s to 80 s; 250/s per pod, so 2 pods, sized before the peak.
+SHAPED_NAME = "e2e-shaped"
+SHAPED_BASE = 100.0
+SHAPED_PER_REPLICA = 250.0
+SHAPED_LEAD = 30.0  # seconds from creation to the shape's start: pods are Ready by then
+SHAPED_TOLERANCE = 0.03  # per window, against the curve's integral
+# (from, to) seconds after the shape's start, and what each window covers.
+SHAPED_WINDOWS = [
+    (5.0, 28.0, "step x1"),
+    (31.0, 59.0, "ramp x1->x2"),
+    (62.0, 79.0, "burst x4"),
+    (82.0, 99.0, "after the burst x2"),
+]
 
 
 class CheckFailed(Exception):
@@ -130,6 +144,7 @@ class Scenario:
             self.deleted_pod_drains_without_loss(stream)
             self.logs_and_metrics_are_readable(stream)
             self.suspend_stops_and_resume_restarts(stream)
+            self.shaped_stream_follows_its_curve()
             self.failing_generator_says_why()
             batch = self.batch_runs_as_this_cluster_allows()
             self.deletion_cleans_up([stream, batch])
@@ -302,6 +317,55 @@ class Scenario:
         self.ready_replicas(STREAM_NAME, 1)
         self.wait_phase(STREAM_NAME, "Running")
         self.hold_and_check_rate(RATE_EDITS[-1][0], "resume", resumed_at, RESUME_LIMIT)
+
+    def shaped_stream_follows_its_curve(self) -> None:
+        from eventgen.curve import Curve
+        from eventgen.shape import parse_shape
+
+        step("a shaped stream (step, ramp, one-time burst) follows its curve at the server")
+        start = time.time() + SHAPED_LEAD
+        document = {
+            "start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)),
+            "stages": [
+                {"factor": 1, "durationSeconds": 30},
+                {"factor": 2, "durationSeconds": 30, "ramp": True},
+            ],
+            "bursts": [{"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + 60)),
+                        "durationSeconds": 20, "factor": 2}],
+        }  # fmt: skip
+        curve = Curve(parse_shape(document, "scenario"), anchor=start)
+        begin = float(int(start))  # the document's start, to the second
+        manifest = self.stream_manifest()
+        manifest["metadata"]["name"] = SHAPED_NAME
+        manifest["spec"].update(rate=SHAPED_BASE, maxRatePerReplica=SHAPED_PER_REPLICA)
+        manifest["spec"]["shape"] = document
+        self.cluster.create_generator(self.namespace, manifest)
+        # Sized ahead for the peak (base x2 x2 = 400/s at 250/s per pod): 2 pods before it.
+        pods = self.ready_replicas(SHAPED_NAME, 2)
+        time.sleep(max(0.0, begin + 100 + 3 - time.time()))
+        times = ev.publish_times(
+            e for e in self.collector.events() if e.generator_id.startswith(SHAPED_NAME)
+        )
+        worst = 0.0
+        for first, last, what in SHAPED_WINDOWS:
+            due = SHAPED_BASE * curve.integral(begin + first, begin + last)
+            got = sum(1 for t in times if begin + first <= t < begin + last)
+            deviation = abs(got - due) / due
+            worst = max(worst, deviation)
+            print(f"   {what}: {got} events, curve {due:.0f} ({deviation:.2%})")
+            check(deviation <= SHAPED_TOLERANCE, f"shaped {what}: {got} events, curve {due:.0f}")
+        self.findings.notes.append(
+            f"shaped stream: max deviation {worst:.2%} over {len(SHAPED_WINDOWS)} windows"
+        )
+        after = self.cluster.identities(self.cluster.deployment_pods(self.namespace, SHAPED_NAME))
+        self.check_not_restarted(pods, after)
+        check(len(self.replica_sets(SHAPED_NAME)) == 1, "the shaped stream rolled its pods")
+        self.cluster.delete_generator(self.namespace, SHAPED_NAME)
+        wait_for(partial(self.generator_gone, SHAPED_NAME), 120, f"{SHAPED_NAME} gone")
+        time.sleep(3)  # the removed pods' last flush reaching the subscriber
+        received = [e for e in self.collector.events() if e.generator_id.startswith(SHAPED_NAME)]
+        verdict = audit_received(received)
+        check(verdict.complete, f"eventgen audit of the shaped stream:\n{report.text(verdict)}")
 
     def failing_generator_says_why(self) -> None:
         step("a generator that can only fail (its topic does not exist) says why in its status")

@@ -27,7 +27,7 @@ from tests.support.helm_chart import default_values, render_text
 from tests.support.processes import ManagedProcess, free_port
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest
-from tests.support.scraping import target_rate
+from tests.support.scraping import metric, target_rate
 
 pytest_plugins = ["tests.support.pubsub_fixtures"]
 
@@ -149,3 +149,20 @@ def test_the_operators_pod_template_streams_events_and_follows_rate_edits_live(
     operator.patch_spec("orders-stream", rate=0)  # pause: replicas 0, live rate 0
     wait(lambda: target_rate(port) == 0.0, "the running generator to pause")
     assert process.running()
+
+
+def test_the_operators_pod_template_follows_a_shape_edit_live(
+    operator: RunningOperator, local_generator: tuple[ManagedProcess, int]
+) -> None:
+    process, port = local_generator
+    operator.wait_for(lambda: target_rate(port) == 20.0, "the generator at the live rate 20/s")
+    pid = process.pid
+    # x3 from a start long past: the running process's target becomes 60/s within 5 s.
+    tripled = {"stages": [{"factor": 3, "durationSeconds": 9e6}], "start": "2026-01-01T00:00:00Z"}
+    operator.patch_spec("orders-stream", shape=tripled)
+    operator.wait_for(lambda: target_rate(port) == 60.0, "the shape applied live", timeout=5)
+    assert metric(port, "eventgen_shape_factor") == 3.0
+    assert metric(port, "eventgen_base_rate_events_per_second") == 20.0
+    operator.patch_spec("orders-stream", shape=None)
+    operator.wait_for(lambda: target_rate(port) == 20.0, "flat again", timeout=5)
+    assert process.running() and process.pid == pid, "the generator restarted"
