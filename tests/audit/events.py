@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from eventgen.cli import main
 from eventgen.generation import EventStream
 from eventgen.options import GeneratorOptions
+from tests.generator.cli_process import run_eventgen
 
 START = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 
@@ -32,3 +38,25 @@ def write_parts(
         path.write_bytes(gzip.compress(data) if gzipped else data)
         paths.append(path)
     return paths
+
+
+def batch_of_two_shards(
+    events: int, *destination: str, env: Mapping[str, str] | None = None
+) -> None:
+    """A real ``eventgen batch`` of ``events`` as 2 shards named ``shop`` on START's day, to
+    ``destination`` (sink flags): shard 0 plain in parts of 2 MiB, shard 1 gzip."""
+    common = ["batch", "--events", str(events), "--shard-count", "2", "--name", "shop"]
+    common += ["--start", START.date().isoformat(), *destination]
+    for extra in (
+        ["--shard-index", "0", "--rotate-bytes", "2MiB"],
+        ["--shard-index", "1", "--gzip"],
+    ):
+        result = run_eventgen([*common, *extra], env)
+        assert result.returncode == 0, result.stderr
+
+
+def audit_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
+    """Run ``eventgen audit --format json ARGS`` in-process: (exit code, verdict, stderr)."""
+    code = main(["audit", "--format", "json", *args])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else None), err

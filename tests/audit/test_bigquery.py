@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -175,9 +174,6 @@ def test_a_table_deduplicated_by_event_id_is_complete_when_told_the_duplicate_ra
 
 @pytest.fixture
 def bigquery(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalBigQuery]:
-    for name in list(os.environ):
-        if name.startswith("EVENTGEN_"):
-            monkeypatch.delenv(name)
     with running_bigquery() as (service, url):
         monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", url)
         table = service.create_events_table("my-project", "ecommerce_dw", "raw_events")

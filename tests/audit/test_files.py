@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,47 +11,15 @@ from typing import Any
 import pytest
 
 from eventgen.cli import main
-from tests.audit.events import generated, write_parts
+from tests.audit.events import audit_json, batch_of_two_shards, generated, write_parts
 from tests.generator.cli_process import run_eventgen
-
-
-def audit(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    """Run ``eventgen audit --format json ARGS`` in-process: (exit code, verdict, stderr)."""
-    code = main(["audit", "--format", "json", *args])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out else None), err
-
-
-@pytest.fixture(autouse=True)
-def no_eventgen_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("EVENTGEN_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real 2-shard batch of 30,000 events: shard 0 plain in 4 parts, shard 1 gzip."""
     folder = tmp_path_factory.mktemp("batch") / "dt=2026-11-26"
-    common = [
-        "batch",
-        "--events",
-        "30000",
-        "--shard-count",
-        "2",
-        "--name",
-        "shop",
-        "--start",
-        "2026-11-26",
-        "--output",
-        f"{folder}/",
-    ]
-    for extra in (
-        ["--shard-index", "0", "--rotate-bytes", "2MiB"],
-        ["--shard-index", "1", "--gzip"],
-    ):
-        result = run_eventgen([*common, *extra])
-        assert result.returncode == 0, result.stderr
+    batch_of_two_shards(30_000, "--output", f"{folder}/")
     return folder
 
 
@@ -69,7 +36,7 @@ def parts(folder: Path, generator_id: str) -> list[Path]:
 
 def test_a_complete_batch_is_complete_exactly_once(batch: Path, capsys: Any) -> None:
     assert len(parts(batch, "shop-shard-0")) >= 3, "the batch should span several parts"
-    code, verdict, _ = audit(capsys, str(batch.parent), "--expected-events", "30000")
+    code, verdict, _ = audit_json(capsys, str(batch.parent), "--expected-events", "30000")
     assert code == 0, verdict["problems"]
     totals = verdict["totals"]
     assert (totals["records"], totals["expected"], totals["seen"]) == (30_000, 30_000, 30_000)
@@ -84,7 +51,7 @@ def test_a_deleted_part_is_missing_with_its_exact_range(copy: Path, capsys: Any)
     lines = deleted.read_bytes().splitlines()
     first, last = (json.loads(lines[i])["sequence"] for i in (0, -1))
     deleted.unlink()
-    code, verdict, _ = audit(capsys, str(copy))
+    code, verdict, _ = audit_json(capsys, str(copy))
     assert code == 1
     shard = next(g for g in verdict["generators"] if g["generator_id"] == "shop-shard-0")
     assert (shard["missing"], shard["missing_ranges"]) == (len(lines), [[first, last]])
@@ -95,9 +62,9 @@ def test_a_deleted_last_part_needs_the_expected_total_to_be_seen(copy: Path, cap
     last = parts(copy, "shop-shard-0")[-1]
     lost = len(last.read_bytes().splitlines())
     last.unlink()
-    code, _, _ = audit(capsys, str(copy))
+    code, _, _ = audit_json(capsys, str(copy))
     assert code == 0  # highest sequence + 1 cannot see a lost tail (docs/audit.md says so)
-    code, verdict, _ = audit(capsys, str(copy), "--expected-events", "30000")
+    code, verdict, _ = audit_json(capsys, str(copy), "--expected-events", "30000")
     assert code == 1
     assert verdict["problems"][0].startswith(f"{lost:,} events missing after the highest")
 
@@ -107,7 +74,7 @@ def test_a_part_loaded_twice_is_doubled_unless_duplicates_are_allowed(
 ) -> None:
     gz = parts(copy, "shop-shard-1")[0]
     shutil.copy(gz, copy / "again-shop-shard-1.jsonl.gz")
-    code, verdict, _ = audit(capsys, str(copy))
+    code, verdict, _ = audit_json(capsys, str(copy))
     assert code == 1
     shard = next(g for g in verdict["generators"] if g["generator_id"] == "shop-shard-1")
     assert (shard["doubled"], shard["doubled_ranges"], shard["missing"]) == (
@@ -115,7 +82,7 @@ def test_a_part_loaded_twice_is_doubled_unless_duplicates_are_allowed(
         [[0, 14_999]],
         0,
     )
-    code, verdict, _ = audit(capsys, str(copy), "--allow-duplicates")
+    code, verdict, _ = audit_json(capsys, str(copy), "--allow-duplicates")
     assert code == 0
 
 
@@ -130,9 +97,9 @@ def test_the_command_exits_with_the_verdicts_code(copy: Path) -> None:
 
 def test_files_and_folders_combine_into_one_verdict(batch: Path, capsys: Any) -> None:
     shard0 = [str(p) for p in parts(batch, "shop-shard-0")]
-    code, verdict, _ = audit(capsys, *shard0, *(str(p) for p in parts(batch, "shop-shard-1")))
+    code, verdict, _ = audit_json(capsys, *shard0, *(str(p) for p in parts(batch, "shop-shard-1")))
     assert code == 0 and verdict["totals"]["seen"] == 30_000
-    code, verdict, _ = audit(capsys, *shard0[1:], str(parts(batch, "shop-shard-1")[0]))
+    code, verdict, _ = audit_json(capsys, *shard0[1:], str(parts(batch, "shop-shard-1")[0]))
     assert code == 1 and verdict["totals"]["missing"] > 0
 
 
@@ -141,18 +108,18 @@ def test_injected_faults_pass_when_told_through_the_generators_own_variables(
 ) -> None:
     payloads = generated(20_000, "faulty-shard-0", duplicate_rate=0.01, malformed_rate=0.005)
     write_parts(tmp_path, payloads, "faulty-shard-0", 7000, gzipped=True)
-    code, verdict, _ = audit(capsys, str(tmp_path))
+    code, verdict, _ = audit_json(capsys, str(tmp_path))
     assert code == 1
     assert any("not events" in p for p in verdict["problems"])
     # The same variables the generator was given (EVENTGEN_DUPLICATE_RATE, ..._MALFORMED_RATE).
     monkeypatch.setenv("EVENTGEN_DUPLICATE_RATE", "0.01")
     monkeypatch.setenv("EVENTGEN_MALFORMED_RATE", "0.005")
-    code, verdict, _ = audit(capsys, str(tmp_path))
+    code, verdict, _ = audit_json(capsys, str(tmp_path))
     assert code == 0, verdict["problems"]
     assert verdict["totals"]["malformed"] > 0
     # A real loss on top of the injected faults still fails.
     (tmp_path / "faulty-shard-0-part-00001.jsonl.gz").unlink()
-    code, verdict, _ = audit(capsys, str(tmp_path))
+    code, verdict, _ = audit_json(capsys, str(tmp_path))
     assert code == 1
 
 
@@ -184,7 +151,7 @@ def test_other_producers_key_order_and_string_sequences_are_read(
         for s in range(50)
     ]
     (tmp_path / "export.json").write_text("\n".join(lines[:25]) + "\n\n" + "\n".join(lines[25:]))
-    code, verdict, _ = audit(capsys, str(tmp_path / "export.json"))
+    code, verdict, _ = audit_json(capsys, str(tmp_path / "export.json"))
     assert code == 0 and verdict["totals"]["seen"] == 50
 
 

@@ -4,13 +4,12 @@ over objects a real ``eventgen batch --sink gcs`` uploaded."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from eventgen.cli import main
+from tests.audit.events import audit_json, batch_of_two_shards
 from tests.generator.cli_process import run_eventgen
 from tests.support.gcs_emulator import GcsEmulator, running_gcs_emulator
 
@@ -27,42 +26,19 @@ def emulator() -> Iterator[GcsEmulator]:
 @pytest.fixture
 def bucket(emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A bucket holding a 2-shard batch of 20,000 events: shard 0 plain in 3+ parts, 1 gzip."""
-    for name in list(os.environ):
-        if name.startswith("EVENTGEN_"):
-            monkeypatch.delenv(name)
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator.host)
     emulator.wipe()
     client = emulator.client()
     client.create_bucket(BUCKET)
-    env = {"STORAGE_EMULATOR_HOST": emulator.host}
-    common = [
-        "batch",
-        "--events",
-        "20000",
-        "--shard-count",
-        "2",
-        "--name",
-        "shop",
-        "--start",
-        "2026-11-26",
+    batch_of_two_shards(
+        20_000,
         "--sink",
         "gcs",
         "--gcs-bucket",
         BUCKET,
-    ]
-    for extra in (
-        ["--shard-index", "0", "--rotate-bytes", "2MiB"],
-        ["--shard-index", "1", "--gzip"],
-    ):
-        result = run_eventgen([*common, *extra], env)
-        assert result.returncode == 0, result.stderr
+        env={"STORAGE_EMULATOR_HOST": emulator.host},
+    )
     return client.bucket(BUCKET)
-
-
-def audit(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    code = main(["audit", "--format", "json", *args])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out else None), err
 
 
 def names(bucket: Any, generator_id: str) -> list[str]:
@@ -71,7 +47,7 @@ def names(bucket: Any, generator_id: str) -> list[str]:
 
 def test_a_complete_batch_in_the_bucket_is_complete(bucket: Any, capsys: Any) -> None:
     assert len(names(bucket, "shop-shard-0")) >= 3
-    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/{DAY}", "--expected-events", "20000")
+    code, verdict, _ = audit_json(capsys, f"gs://{BUCKET}/{DAY}", "--expected-events", "20000")
     assert code == 0, verdict["problems"]
     assert verdict["totals"]["seen"] == 20_000 and verdict["totals"]["generators"] == 2
 
@@ -81,7 +57,7 @@ def test_a_deleted_object_is_missing_with_its_range(bucket: Any, capsys: Any) ->
     lines = victim.download_as_bytes().splitlines()
     first, last = (json.loads(lines[i])["sequence"] for i in (0, -1))
     victim.delete()
-    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/raw/")
+    code, verdict, _ = audit_json(capsys, f"gs://{BUCKET}/raw/")
     assert code == 1
     (broken,) = [g for g in verdict["generators"] if g["missing"]]
     assert (broken["generator_id"], broken["missing_ranges"]) == ("shop-shard-0", [[first, last]])
@@ -92,14 +68,14 @@ def test_an_object_copied_under_another_name_is_doubled(bucket: Any, capsys: Any
     bucket.blob(f"{DAY}copy-of-shard-1.jsonl.gz").upload_from_string(
         bucket.blob(gz).download_as_bytes()
     )
-    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/{DAY}")
+    code, verdict, _ = audit_json(capsys, f"gs://{BUCKET}/{DAY}")
     assert code == 1
     assert verdict["totals"]["doubled"] == 10_000
-    assert audit(capsys, f"gs://{BUCKET}/{DAY}", "--allow-duplicates")[0] == 0
+    assert audit_json(capsys, f"gs://{BUCKET}/{DAY}", "--allow-duplicates")[0] == 0
 
 
 def test_a_prefix_selects_the_objects_audited(bucket: Any, capsys: Any) -> None:
-    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/{DAY}shop-shard-1")
+    code, verdict, _ = audit_json(capsys, f"gs://{BUCKET}/{DAY}shop-shard-1")
     assert code == 0
     assert [g["generator_id"] for g in verdict["generators"]] == ["shop-shard-1"]
 
@@ -114,9 +90,9 @@ def test_a_faulty_batch_in_the_bucket_passes_only_when_told(
         {"STORAGE_EMULATOR_HOST": emulator.host},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/faulty/")
+    code, verdict, _ = audit_json(capsys, f"gs://{BUCKET}/faulty/")
     assert code == 1 and any("not events" in p for p in verdict["problems"])
-    code, verdict, _ = audit(capsys, f"gs://{BUCKET}/faulty/", *faults)
+    code, verdict, _ = audit_json(capsys, f"gs://{BUCKET}/faulty/", *faults)
     assert code == 0, verdict["problems"]
     # --events counts what the batch emitted, injected copies and malformed events included.
     assert verdict["totals"]["malformed"] > 0 and verdict["totals"]["records"] == 8000
@@ -132,6 +108,6 @@ def test_a_faulty_batch_in_the_bucket_passes_only_when_told(
 def test_a_wrong_bucket_or_prefix_is_bad_input(
     bucket: Any, capsys: Any, url: str, message: str
 ) -> None:
-    code, _, err = audit(capsys, url)
+    code, _, err = audit_json(capsys, url)
     assert code == 2
     assert err.startswith("eventgen: error: ") and message in err and len(err.splitlines()) == 1

@@ -3,8 +3,6 @@ against the local Pub/Sub server, fed by a real ``eventgen stream --sink pubsub`
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 from google.cloud import pubsub_v1
 
 from eventgen.cli import main
-from tests.audit.events import generated
+from tests.audit.events import audit_json, generated
 from tests.generator.cli_process import clean_env, eventgen_command
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
@@ -27,18 +25,13 @@ AUDIT_SUBSCRIPTION = f"projects/{PROJECT}/subscriptions/events-audit"
 @pytest.fixture
 def topic(pubsub_topic: TopicUnderTest, monkeypatch: pytest.MonkeyPatch) -> TopicUnderTest:
     """The topic with its pipeline subscription, plus a dedicated audit subscription."""
-    for name in list(os.environ):
-        if name.startswith("EVENTGEN_"):
-            monkeypatch.delenv(name)
     with pubsub_v1.SubscriberClient() as subscriber:
         subscriber.create_subscription(name=AUDIT_SUBSCRIPTION, topic=pubsub_topic.topic_path)
     return pubsub_topic
 
 
 def audit(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    code = main(["audit", "--format", "json", "--idle-timeout", "2s", AUDIT_SUBSCRIPTION, *args])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out else None), err
+    return audit_json(capsys, "--idle-timeout", "2s", AUDIT_SUBSCRIPTION, *args)
 
 
 def publish(topic: TopicUnderTest, payloads: list[bytes], generator_id: str) -> None:

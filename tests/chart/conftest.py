@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.support.controlplane import ControlPlane
-from tests.support.helm_chart import KCC_CRDS_ENV, Rendered, default_values, kcc_crds_dir, render
+from tests.support.helm_chart import (
+    KCC_CRDS_ENV,
+    Rendered,
+    default_values,
+    install_kcc_crds,
+    kcc_crd_files,
+    kcc_crds_dir,
+    render,
+)
 from tests.support.tools import Tools
 
 
@@ -30,21 +39,21 @@ def defaults(helm: Path) -> Rendered:
 @pytest.fixture(scope="module")
 def kcc_crds(control_plane: ControlPlane) -> list[str]:
     """Install the Config Connector CRDs (once per session) and return their names."""
-    folder = kcc_crds_dir()
-    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    files = kcc_crd_files()
     if not files:
-        pytest.skip(f"Config Connector CRDs not found in {folder}; set {KCC_CRDS_ENV}")
-    names = []
-    for path in files:
-        text = path.read_text()
-        args = ["apply", "-f", str(path)]
-        if "x-kubernetes-validations" in text:
-            args.insert(1, "--validate=false")
-        control_plane.kubectl(*args)
-        names.append(yaml.safe_load(text)["metadata"]["name"])
-    for name in names:
-        control_plane.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
-    return names
+        pytest.skip(f"Config Connector CRDs not found in {kcc_crds_dir()}; set {KCC_CRDS_ENV}")
+    return install_kcc_crds(control_plane, files)
+
+
+@pytest.fixture
+def release(control_plane: ControlPlane, namespace: str) -> Iterator[str]:
+    """A release name unique to the test (its ClusterRoles are cluster-wide), installed by the
+    test into ``namespace``; uninstalled afterwards if the test did not get that far."""
+    name = f"platform-{secrets.token_hex(3)}"
+    yield name
+    control_plane.helm(
+        "uninstall", "--no-hooks", name, "--ignore-not-found", "--namespace", namespace
+    )
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,7 @@ Debian 1.20 control plane, CRDs using ``x-kubernetes-validations`` are applied w
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -22,27 +19,11 @@ from tests.support.helm_chart import (
     CHART_DIR,
     Manifest,
     default_values,
+    helm_with_values,
     render_text,
 )
 
 CNRM_SUFFIX = ".cnrm.cloud.google.com"
-
-
-@pytest.fixture
-def release(control_plane: ControlPlane, namespace: str) -> Iterator[str]:
-    """A release name unique to the test (its ClusterRoles are cluster-wide), installed by the
-    test into ``namespace``; uninstalled afterwards if the test did not get that far."""
-    name = f"platform-{secrets.token_hex(3)}"
-    yield name
-    control_plane.helm(
-        "uninstall", "--no-hooks", name, "--ignore-not-found", "--namespace", namespace
-    )
-
-
-def _values_file(folder: Path, values: dict[str, Any]) -> str:
-    path = folder / f"values-{secrets.token_hex(3)}.yaml"
-    path.write_text(yaml.safe_dump(values))
-    return str(path)
 
 
 def _manifest(control_plane: ControlPlane, release: str, namespace: str) -> list[Manifest]:
@@ -72,12 +53,9 @@ def test_install_upgrade_uninstall_every_object_accepted(
     namespace: str,
     release: str,
 ) -> None:
-    folder = control_plane.workdir
-    values = default_values()
-    control_plane.helm(
-        "install", release, str(CHART_DIR), "--namespace", namespace,
-        "--values", _values_file(folder, values), *helm_apply_flags,
-    )  # fmt: skip
+    helm_with_values(
+        control_plane, "install", release, namespace, default_values(), *helm_apply_flags
+    )
     installed = _manifest(control_plane, release, namespace)
     kinds = {obj["kind"] for obj in installed}
     assert {"Deployment", "ClusterRole", "StorageBucket", "BigQueryTable", "IAMPolicyMember"} <= (
@@ -93,10 +71,7 @@ def test_install_upgrade_uninstall_every_object_accepted(
         operator={"watchNamespaces": [namespace]},
         cloud={"pubsub": {"deadLetter": {"enabled": True}, "subscription": "events-dataflow"}},
     )
-    control_plane.helm(
-        "upgrade", release, str(CHART_DIR), "--namespace", namespace,
-        "--values", _values_file(folder, values), *helm_apply_flags,
-    )  # fmt: skip
+    helm_with_values(control_plane, "upgrade", release, namespace, values, *helm_apply_flags)
     upgraded = _manifest(control_plane, release, namespace)
     assert all(_exists(control_plane, o) for o in upgraded)
     role = control_plane.kubectl(

@@ -23,7 +23,7 @@ import yaml
 from kubernetes import client
 
 from tests.support.controlplane import ControlPlane
-from tests.support.helm_chart import CHART_DIR, REPO_ROOT, Manifest, default_values
+from tests.support.helm_chart import REPO_ROOT, Manifest, default_values, helm_with_values
 from tests.support.processes import ManagedProcess, free_port, wait_until_listening
 
 EXAMPLE = REPO_ROOT / "examples" / "streaming.yaml"
@@ -90,12 +90,8 @@ def chart_operator(
     control_plane.require_controller_manager()  # ServiceAccount tokens, garbage collection
     release = f"platform-{secrets.token_hex(3)}"
     watched = [namespace] if request.param == "watched-namespace" else []
-    values_file = control_plane.workdir / f"{release}.yaml"
-    values_file.write_text(yaml.safe_dump(default_values(operator={"watchNamespaces": watched})))
-    control_plane.helm(
-        "install", release, str(CHART_DIR), "--namespace", namespace,
-        "--values", str(values_file), *helm_apply_flags,
-    )  # fmt: skip
+    values = default_values(operator={"watchNamespaces": watched})
+    helm_with_values(control_plane, "install", release, namespace, values, *helm_apply_flags)
     process = None
     try:
         manifest = control_plane.helm("get", "manifest", release, "--namespace", namespace).stdout

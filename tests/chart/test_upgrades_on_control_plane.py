@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,19 @@ from eventgen_operator.kubeapi import KubeApi
 from eventgen_operator.reconciling import Reconciler
 from tests.chart.test_kcc_names import ADVERSARIAL, names_values
 from tests.support.controlplane import ControlPlane
-from tests.support.helm_chart import CHART_DIR, REPO_ROOT, default_values, render_text
+from tests.support.helm_chart import (
+    CHART_DIR,
+    REPO_ROOT,
+    default_values,
+    helm_with_values,
+    render_text,
+)
 
 # The last commit whose chart shipped the CRD in crds/ (Helm installs that once, never
 # upgrades it): the "previous chart version" users upgrade from.
 PREVIOUS_CHART_COMMIT = "3111ffc491a2d6f5242db86d08cb979be35e804e"
 CRD = "crd/eventgenerators.ecommerce.dataplatform.io"
 NEW_FIELD = "upgradeProbe"
-
-
-@pytest.fixture
-def release(control_plane: ControlPlane, namespace: str) -> Iterator[str]:
-    name = f"platform-{secrets.token_hex(3)}"
-    yield name
-    control_plane.helm(
-        "uninstall", "--no-hooks", name, "--ignore-not-found", "--namespace", namespace
-    )
 
 
 def _previous_chart(folder: Path) -> Path:
@@ -145,22 +141,14 @@ def test_upgrade_after_changing_the_ksa_and_the_project_succeeds(
     namespace: str,
     release: str,
 ) -> None:
-    folder = control_plane.workdir
-
-    def install(verb: str, **values: Any) -> None:
-        path = folder / f"values-{secrets.token_hex(3)}.yaml"
-        path.write_text(yaml.safe_dump(default_values(**values)))
-        control_plane.helm(
-            verb, release, str(CHART_DIR), "--namespace", namespace, "--values", str(path),
-            *helm_apply_flags,
-        )  # fmt: skip
-
-    install("install")
-    install(
-        "upgrade",
+    helm_with_values(
+        control_plane, "install", release, namespace, default_values(), *helm_apply_flags
+    )
+    changed = default_values(
         gcp={"projectId": "other-project"},
         generator={"serviceAccount": {"name": "shop-generator"}},
     )
+    helm_with_values(control_plane, "upgrade", release, namespace, changed, *helm_apply_flags)
     members = control_plane.kubectl(
         "get", "iampolicymembers", "--namespace", namespace,
         "-o", "jsonpath={range .items[*]}{.spec.member};{end}",

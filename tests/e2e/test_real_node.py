@@ -26,12 +26,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes.client.exceptions import ApiException
 
 from tests.e2e.cluster import Cluster, load_manifest
 from tests.e2e.scenario import CheckFailed, Environment, Scenario, report_failure
-from tests.support.helm_chart import kcc_crds_dir
+from tests.support.helm_chart import install_kcc_crds, kcc_crd_files, kcc_crds_dir
 from tests.support.kubeconfig import ClusterEndpoint, write_token_kubeconfig
 from tests.support.node.cluster import RealNode
 from tests.support.processes import free_port
@@ -109,7 +108,10 @@ def test_whole_system_chart_operator_and_generators_in_real_pods(
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.address)
     plane = node.plane
     assert plane is not None
-    install_kcc_crds(node)
+    files = kcc_crd_files()
+    if not files:
+        pytest.fail(f"Config Connector CRDs not found in {kcc_crds_dir()}")
+    install_kcc_crds(plane, files)
     plane.create_namespace(NAMESPACE)
     began = time.monotonic()
     plane.helm(
@@ -172,20 +174,3 @@ def helm_uninstall_leaves_no_pods(node: RealNode, environment: Environment) -> N
         return [p.metadata.name for p in core.list_namespaced_pod(OPERATOR_NAMESPACE).items]
 
     plane.wait_for(lambda: not operator_pods(), 120, "the operator's pods gone", interval=1)
-
-
-def install_kcc_crds(node: RealNode) -> None:
-    """Config Connector's real CRDs, so the chart's cloud objects install too."""
-    plane = node.plane
-    assert plane is not None
-    folder = kcc_crds_dir()
-    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-    if not files:
-        pytest.fail(f"Config Connector CRDs not found in {folder}")
-    for path in files:
-        text = path.read_text()
-        # kubectl's client-side check rejects CEL rules for a server < 1.25; the server drops them.
-        args = ["apply", "--validate=false", "-f", str(path)]
-        plane.kubectl(*args)
-        name = yaml.safe_load(text)["metadata"]["name"]
-        plane.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")

@@ -7,14 +7,18 @@ survive: ``--set`` would turn "0.1.0" or "604800s" into whatever helm guesses).
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from tests.support.controlplane import ControlPlane
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHART_DIR = REPO_ROOT / "helm" / "platform"
@@ -136,6 +140,43 @@ def kcc_crds_dir() -> Path:
     if configured:
         return Path(configured)
     return REPO_ROOT.parent / "shared" / "kcc-crds"
+
+
+def kcc_crd_files() -> list[Path]:
+    """The Config Connector CRD files, sorted; empty when the folder is absent."""
+    folder = kcc_crds_dir()
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def install_kcc_crds(plane: ControlPlane, files: Iterable[Path]) -> list[str]:
+    """Apply Config Connector's CRDs, wait until each is served, and return their names.
+
+    ``--validate=false``: kubectl's client-side check rejects CEL rules
+    (``x-kubernetes-validations``) for a server older than 1.25, which drops them itself.
+    """
+    names = []
+    for path in files:
+        plane.kubectl("apply", "--validate=false", "-f", str(path))
+        names.append(yaml.safe_load(path.read_text())["metadata"]["name"])
+    for name in names:
+        plane.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
+    return names
+
+
+def helm_with_values(
+    plane: ControlPlane,
+    verb: str,
+    release: str,
+    namespace: str,
+    values: Mapping[str, Any],
+    *flags: str,
+    chart: Path = CHART_DIR,
+) -> None:
+    """``helm install|upgrade`` of ``chart`` with ``values`` written to a values file (so
+    types survive, as in :func:`render`)."""
+    path = plane.workdir / f"values-{secrets.token_hex(3)}.yaml"
+    path.write_text(yaml.safe_dump(dict(values)))
+    plane.helm(verb, release, str(chart), "--namespace", namespace, "--values", str(path), *flags)
 
 
 def load_kcc_crds(folder: Path) -> dict[tuple[str, str], Manifest]:
