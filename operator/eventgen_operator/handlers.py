@@ -28,7 +28,7 @@ from eventgen_operator.kubeapi import (
     GROUP,
     PLURAL,
     VERSION,
-    KubeApi,
+    HttpKubeApi,
     load_api_client,
 )
 from eventgen_operator.outage_logs import OUTAGE_FILTER
@@ -86,7 +86,7 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     """Apply settings, connect the reconciler to the API server, start the schedule."""
     configure_settings(settings)
     config = memo.get("config") or OperatorConfig.from_env()
-    api = KubeApi(load_api_client())
+    api = HttpKubeApi(load_api_client())
     # Says at start (log) and in every status (CRDCurrent=False) when the CRD lags behind.
     crd_check = ServedCrdCheck(lambda: api.get_path(CRD_PATH))
     crd_check.problem()

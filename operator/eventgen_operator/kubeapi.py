@@ -1,16 +1,20 @@
-"""A small dict-in, dict-out client for the few Kubernetes API calls the operator makes.
+"""The few Kubernetes API calls the operator makes, as dict-in, dict-out operations.
 
-It rides on the official `kubernetes` library's ApiClient (configuration loading,
-authentication, TLS, connection pooling) but sends and returns plain JSON mappings, so the
-children built by the pure functions in `children.py` go to the server exactly as built,
-without a round trip through the typed models (which would reorder and re-serialize them).
+`KubeApi` is the boundary: the reconciler and the supervisor depend on this protocol only.
+`HttpKubeApi` is the real one: it rides on the official `kubernetes` library's ApiClient
+(configuration loading, authentication, TLS, connection pooling) but sends and returns plain
+JSON mappings, so the children built by the pure functions in `children.py` go to the server
+exactly as built, without a round trip through the typed models (which would reorder and
+re-serialize them). `eventgen_operator.memory_kubeapi.MemoryKubeApi` is the in-memory one
+(as httpx ships MockTransport beside its real transports): reconcile logic in milliseconds.
+Both raise KubeApiError with the server's status code (0: no answer at all).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import urllib3
 from kubernetes import client, config
@@ -68,8 +72,36 @@ def load_api_client() -> client.ApiClient:
     return client.ApiClient(configuration)
 
 
-class KubeApi:
-    """Get, create, merge-patch and delete namespaced objects as JSON mappings.
+class KubeApi(Protocol):
+    """What the reconciler and the supervisor ask of the Kubernetes API.
+
+    Every method raises KubeApiError when the server answers with an error (or not at all).
+    """
+
+    def ping(self) -> None:
+        """Raise KubeApiError unless the server answers."""
+
+    def get(self, kind: Kind, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+
+    def list(self, kind: Kind, namespace: str, selector: str) -> list[dict[str, Any]]:
+        """The objects in `namespace` whose labels match `selector` (`key=value,...`)."""
+
+    def create(self, kind: Kind, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create `body` and return it as stored; KubeApiError(409) when the name is taken."""
+
+    def merge_patch(
+        self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], subresource: str = ""
+    ) -> dict[str, Any]:
+        """JSON merge patch (RFC 7386) of the object or its `subresource` (`status`);
+        KubeApiError(404) when it does not exist."""
+
+    def delete(self, kind: Kind, namespace: str, name: str) -> None:
+        """Delete (dependents are garbage-collected); a missing object counts as deleted."""
+
+
+class HttpKubeApi:
+    """Get, create, merge-patch and delete namespaced objects as JSON mappings, over HTTP.
 
     Thread-safe: the operator's synchronous handlers call it from kopf's worker threads.
     """

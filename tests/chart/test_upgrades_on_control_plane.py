@@ -16,7 +16,7 @@ import yaml
 
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.crdcheck import CONDITION_TYPE, CRD_PATH, ServedCrdCheck
-from eventgen_operator.kubeapi import KubeApi
+from eventgen_operator.kubeapi import HttpKubeApi
 from eventgen_operator.reconciling import Reconciler
 from tests.chart.test_kcc_names import ADVERSARIAL, names_values
 from tests.support.controlplane import ControlPlane
@@ -212,7 +212,7 @@ def test_operator_facing_an_older_crd_says_so_in_every_status(
             message="the EventGenerator to be accepted",
         )
         with control_plane.api_client() as client:
-            api = KubeApi(client)
+            api = HttpKubeApi(client)
             check = ServedCrdCheck(lambda: api.get_path(CRD_PATH))
             assert "no schema revision" in (check.problem() or "")
             reconciler = Reconciler(api, OperatorConfig(), amend_status=check.amend)

@@ -17,17 +17,17 @@ from kubernetes import client
 from eventgen_operator import handlers
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.errors import KubeApiError
-from eventgen_operator.kubeapi import EVENTGENERATORS, KubeApi
+from eventgen_operator.kubeapi import EVENTGENERATORS, HttpKubeApi
 from eventgen_operator.outage_logs import OutageFilter
 from eventgen_operator.reconciling import Reconciler
 from eventgen_operator.supervising import PROBE, Supervisor
 from tests.support.processes import free_port
 
 
-def unreachable_api() -> KubeApi:
+def unreachable_api() -> HttpKubeApi:
     configuration = client.Configuration()
     configuration.host = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    return KubeApi(client.ApiClient(configuration))
+    return HttpKubeApi(client.ApiClient(configuration))
 
 
 def test_a_refused_connection_is_a_kube_api_error_naming_the_server() -> None:

@@ -1,21 +1,21 @@
 """Shaped streams in the operator: replicas for the coming window's peak, the shape in the
-live ConfigMap, status with the rate now and the next change (no server: MemoryApi)."""
+live ConfigMap, status with the rate now and the next change (no server: MemoryKubeApi)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.errors import InvalidSpecError
-from eventgen_operator.kubeapi import CONFIGMAPS, DEPLOYMENTS, KubeApi
+from eventgen_operator.kubeapi import CONFIGMAPS, DEPLOYMENTS
+from eventgen_operator.memory_kubeapi import MemoryKubeApi
 from eventgen_operator.reconciling import Reconciler
 from eventgen_operator.shaping import REPLAN_SECONDS, plan_shaped
-from tests.operator.builders import batch, streaming
-from tests.operator.memory_api import MemoryApi
+from tests.operator.builders import add_generator, batch, edit_spec, status_of, streaming
 
 CREATED = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday, midnight UTC
 SALE = {"bursts": [{"at": "20:00", "every": "day", "durationSeconds": 1800, "factor": 5}]}
@@ -55,18 +55,10 @@ def test_stages_without_a_start_are_anchored_at_the_creation_for_every_plan() ->
 
 
 def test_a_shaped_generator_gets_the_shape_in_its_configmap_and_the_plan_in_its_status() -> None:
-    api = MemoryApi()
-    body: dict[str, Any] = {
-        "apiVersion": "ecommerce.dataplatform.io/v1alpha1",
-        "kind": "EventGenerator",
-        "metadata": {"name": "orders", "namespace": "shop", "uid": "u1", "generation": 1,
-                     "creationTimestamp": "2026-11-23T00:00:00Z"},
-        "spec": {"sink": {"type": "stdout"}, "rate": 4000, "maxRatePerReplica": 5000,
-                 "shape": SALE, "events": {"locale": "en_GB"}},
-    }  # fmt: skip
-    api.objects[("eventgenerators", "shop", "orders")] = body
+    api = MemoryKubeApi(clock=lambda: CREATED)  # created at midnight
+    add_generator(api, rate=4000, maxRatePerReplica=5000, shape=SALE, events={"locale": "en_GB"})
     now = [at(19, 56)]
-    reconciler = Reconciler(cast(KubeApi, api), OperatorConfig(), clock=lambda: now[0])
+    reconciler = Reconciler(api, OperatorConfig(), clock=lambda: now[0])
     outcome = reconciler.reconcile("shop", "orders")
     assert outcome is not None and outcome.replan_in == REPLAN_SECONDS
     live = api.get(CONFIGMAPS, "shop", "orders-live")
@@ -75,8 +67,7 @@ def test_a_shaped_generator_gets_the_shape_in_its_configmap_and_the_plan_in_its_
     assert live["data"]["ratePerReplica"] == "1000"
     assert json.loads(live["data"]["shape"])["bursts"][0]["factor"] == 5
     assert deployment["spec"]["replicas"] == 4
-    body = api.objects[("eventgenerators", "shop", "orders")]
-    status = body["status"]
+    status = status_of(api)
     assert status["targetRate"] == 4000
     assert status["shape"] == {
         "currentRate": 4000,
@@ -85,11 +76,11 @@ def test_a_shaped_generator_gets_the_shape_in_its_configmap_and_the_plan_in_its_
         "nextRate": 20000,
     }
     # The shape removed: the key leaves the ConfigMap, the status shows the flat rate.
-    del body["spec"]["shape"]
+    edit_spec(api, shape=None)
     reconciler.reconcile("shop", "orders")
     live = api.get(CONFIGMAPS, "shop", "orders-live")
     assert live is not None and "shape" not in live["data"]
-    status = api.objects[("eventgenerators", "shop", "orders")]["status"]
+    status = status_of(api)
     assert "shape" not in status and status["targetRate"] == 4000
 
 

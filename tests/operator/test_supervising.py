@@ -1,6 +1,6 @@
 """Refused children, outages and resyncs, as the supervisor handles them (no server).
 
-The reconciler runs for real against `MemoryApi`, a dict-backed Kubernetes API that can
+The reconciler runs for real against `MemoryKubeApi`, a dict-backed Kubernetes API that can
 refuse a kind of child or stop answering.
 """
 
@@ -12,38 +12,23 @@ from typing import Any, cast
 import pytest
 
 from eventgen_operator.config import OperatorConfig
-from eventgen_operator.kubeapi import DEPLOYMENTS, EVENTGENERATORS, KubeApi
+from eventgen_operator.kubeapi import DEPLOYMENTS, EVENTGENERATORS
+from eventgen_operator.memory_kubeapi import MemoryKubeApi
 from eventgen_operator.reconciling import Reconciler
 from eventgen_operator.scheduling import Backoff, Scheduler, resync_delay
 from eventgen_operator.supervising import PROBE, Supervisor
-from tests.operator.memory_api import MemoryApi
+from tests.operator.builders import add_generator, status_of
 from tests.operator.running import condition
 
 Events = list[tuple[str, str, bool]]
 
 
-def add_generator(api: MemoryApi, name: str, generation: int = 1, **spec: Any) -> None:
-    body = {
-        "apiVersion": "ecommerce.dataplatform.io/v1alpha1",
-        "kind": "EventGenerator",
-        "metadata": {"name": name, "namespace": "shop", "uid": f"uid-{name}",
-                     "generation": generation},
-        "spec": {"sink": {"type": "stdout"}, "rate": 100, **spec},
-    }  # fmt: skip
-    api.objects[("eventgenerators", "shop", name)] = body
-
-
-def status(api: MemoryApi, name: str) -> dict[str, Any]:
-    found = api.objects[("eventgenerators", "shop", name)].get("status") or {}
-    return dict(found)
-
-
-def supervised(api: MemoryApi, events: Events | None = None) -> Supervisor:
+def supervised(api: MemoryKubeApi, events: Events | None = None) -> Supervisor:
     def notify(body: Any, reason: str, message: str, warning: bool) -> None:
         if events is not None:
             events.append((reason, message, warning))
 
-    reconciler = Reconciler(cast(KubeApi, api), OperatorConfig(), notify=notify)
+    reconciler = Reconciler(api, OperatorConfig(), notify=notify)
     # Not started: tests look at the schedule instead of waiting for it.
     return Supervisor(reconciler, backoff=Backoff(first=5, cap=40))
 
@@ -55,12 +40,12 @@ REFUSAL = (
 
 
 def test_a_refused_child_says_why_in_the_status_with_one_warning_event() -> None:
-    api, events = MemoryApi(), cast(Events, [])
+    api, events = MemoryKubeApi(), cast(Events, [])
     add_generator(api, "orders")
-    api.refusals["deployments"] = (422, REFUSAL)
+    api.refuse(DEPLOYMENTS, 422, REFUSAL)
     supervisor = supervised(api, events)
     supervisor.spec_changed("shop", "orders")
-    seen = status(api, "orders")
+    seen = status_of(api, "orders")
     ready = condition(seen, "Ready")
     assert seen["phase"] == "Rejected"
     assert (ready["status"], ready["reason"]) == ("False", "ChildRejected")
@@ -76,9 +61,9 @@ def test_a_refused_child_says_why_in_the_status_with_one_warning_event() -> None
 def test_refusals_are_retried_with_a_growing_capped_delay_logged_once_per_step(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    api = MemoryApi()
+    api = MemoryKubeApi()
     add_generator(api, "orders")
-    api.refusals["deployments"] = (403, "exceeded quota: compute")
+    api.refuse(DEPLOYMENTS, 403, "exceeded quota: compute")
     supervisor = supervised(api)
     delays = []
     with caplog.at_level(logging.INFO, logger="eventgen_operator"):
@@ -96,9 +81,9 @@ def test_refusals_are_retried_with_a_growing_capped_delay_logged_once_per_step(
 
 
 def test_a_spec_edit_retries_at_once_and_restarts_the_backoff() -> None:
-    api = MemoryApi()
+    api = MemoryKubeApi()
     add_generator(api, "orders")
-    api.refusals["deployments"] = (422, "invalid")
+    api.refuse(DEPLOYMENTS, 422, "invalid")
     supervisor = supervised(api)
     for _ in range(4):
         supervisor.child_changed("shop", "orders")
@@ -110,14 +95,14 @@ def test_a_spec_edit_retries_at_once_and_restarts_the_backoff() -> None:
 
 
 def test_once_the_child_is_accepted_the_condition_clears_and_no_retry_state_is_left() -> None:
-    api, events = MemoryApi(), cast(Events, [])
+    api, events = MemoryKubeApi(), cast(Events, [])
     add_generator(api, "orders")
-    api.refusals["deployments"] = (422, "invalid")
+    api.refuse(DEPLOYMENTS, 422, "invalid")
     supervisor = supervised(api, events)
     supervisor.spec_changed("shop", "orders")
-    del api.refusals["deployments"]
+    api.accept(DEPLOYMENTS)
     supervisor.child_changed("shop", "orders")
-    seen = status(api, "orders")
+    seen = status_of(api, "orders")
     assert seen["phase"] == "Pending"
     assert condition(seen, "Ready")["reason"] == "ReplicasNotReady"
     assert condition(seen, "Degraded")["status"] == "False"
@@ -131,7 +116,7 @@ def test_once_the_child_is_accepted_the_condition_clears_and_no_retry_state_is_l
 def test_an_outage_is_two_log_lines_whatever_the_number_of_generators(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    api = MemoryApi()
+    api = MemoryKubeApi()
     names = [f"gen-{index}" for index in range(150)]
     for name in names:
         add_generator(api, name)
@@ -165,7 +150,7 @@ def test_an_outage_is_two_log_lines_whatever_the_number_of_generators(
 
 
 def test_a_deleted_generator_leaves_no_schedule() -> None:
-    api = MemoryApi()
+    api = MemoryKubeApi()
     add_generator(api, "orders")
     supervisor = supervised(api)
     supervisor.spec_changed("shop", "orders")
