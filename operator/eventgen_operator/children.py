@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from eventgen.termination import DEFAULT_PATH as TERMINATION_MESSAGE_PATH
@@ -28,12 +26,15 @@ from eventgen_operator.hardening import (
     scratch_volumes,
 )
 from eventgen_operator.kubeapi import GROUP, VERSION
+from eventgen_operator.labels import (
+    GENERATOR_LABEL,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    SPEC_HASH_ANNOTATION,
+)
+from eventgen_operator.sizing import StreamingShape, batch_parallelism, flat_shape
 from eventgen_operator.spec import GeneratorSpec
 
-GENERATOR_LABEL = f"{GROUP}/generator"
-SPEC_HASH_ANNOTATION = f"{GROUP}/spec-hash"
-MANAGED_BY = "eventgen-operator"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 RATE_KEY = "ratePerReplica"
 SHAPE_KEY = "shape"  # eventgen.liveshape.SHAPE_KEY: the shape document the pods follow
 CONTAINER_NAME = "generator"
@@ -50,30 +51,6 @@ class Owner:
     name: str
     namespace: str
     uid: str
-
-
-@dataclass(frozen=True)
-class StreamingShape:
-    """How a streaming rate is spread: `replicas` pods at `rate_per_replica` events/s each."""
-
-    replicas: int
-    rate_per_replica: float
-
-
-def streaming_shape(rate: float, max_rate_per_replica: float, suspended: bool) -> StreamingShape:
-    """Replicas = ceil(rate / maxRatePerReplica); each pod gets rate / replicas events/s.
-
-    Decimal arithmetic on the numbers as written, so 0.3 / 0.1 is 3 replicas, not 4.
-    Rate 0 pauses with 0 replicas (nothing idles); suspend keeps the per-replica rate the
-    pods will resume with but scales to 0.
-    """
-    exact_rate = Decimal(repr(float(rate)))
-    exact_max = Decimal(repr(float(max_rate_per_replica)))
-    if exact_rate <= 0:
-        return StreamingShape(replicas=0, rate_per_replica=0.0)
-    replicas = math.ceil(exact_rate / exact_max)
-    per_replica = float(exact_rate / replicas)
-    return StreamingShape(replicas=0 if suspended else replicas, rate_per_replica=per_replica)
 
 
 def format_rate(events_per_second: float) -> str:
@@ -282,9 +259,11 @@ def build_live_configmap(
     shape_document: str | None = None,
 ) -> Manifest:
     """The ConfigMap `<name>-live` whose `ratePerReplica` (and `shape`, for a shaped
-    stream: `planned` and `shape_document` from eventgen_operator.shaping) the streaming
-    pods follow live."""
-    shape = planned or streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    stream: `shape_document` from eventgen_operator.shaping) the streaming pods follow live.
+
+    `planned` is the shape the reconcile sized (sizing.py); None: the spec's flat shape.
+    """
+    shape = planned or flat_shape(spec)
     data = {RATE_KEY: format_rate(shape.rate_per_replica)}
     if shape_document is not None:
         data[SHAPE_KEY] = shape_document
@@ -306,7 +285,8 @@ def build_deployment(
 
     The pod template holds nothing that depends on the rate: the starting rate comes from
     the live ConfigMap (configMapKeyRef) and later values through the ConfigMap watch, so a
-    rate edit changes only `replicas` and never rolls the pods.
+    rate edit changes only `replicas` and never rolls the pods. `planned` is the shape the
+    reconcile sized (sizing.py); None: the spec's flat shape.
     """
     live = live_configmap_name(owner)
     env = [
@@ -335,7 +315,7 @@ def build_deployment(
         flush_timeout=STREAM_FLUSH_TIMEOUT_SECONDS,
         api_access=True,
     )
-    shape = planned or streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
+    shape = planned or flat_shape(spec)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -347,14 +327,6 @@ def build_deployment(
             "template": {"metadata": {"labels": labels(owner)}, "spec": pod},
         },
     }
-
-
-def batch_parallelism(spec: GeneratorSpec) -> int:
-    """Shards running at once: the spec's parallelism (default all shards); 0 when suspended."""
-    assert spec.batch is not None
-    if spec.suspend:
-        return 0
-    return spec.batch.parallelism or spec.batch.shards
 
 
 def spec_hash(job_spec: Manifest) -> str:

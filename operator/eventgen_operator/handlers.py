@@ -21,7 +21,6 @@ from typing import Any, cast
 
 import kopf
 
-from eventgen_operator.children import GENERATOR_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.crdcheck import CRD_PATH, ServedCrdCheck
 from eventgen_operator.kubeapi import (
@@ -31,6 +30,7 @@ from eventgen_operator.kubeapi import (
     HttpKubeApi,
     load_api_client,
 )
+from eventgen_operator.labels import GENERATOR_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from eventgen_operator.outage_logs import OUTAGE_FILTER
 from eventgen_operator.pod_failures import pod_failure
 from eventgen_operator.reconciling import Reconciler

@@ -18,9 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventgen_operator.children import (
-    GENERATOR_LABEL,
     SHAPE_KEY,
-    SPEC_HASH_ANNOTATION,
     Owner,
     build_deployment,
     build_job,
@@ -44,8 +42,10 @@ from eventgen_operator.kubeapi import (
     Kind,
     KubeApi,
 )
+from eventgen_operator.labels import GENERATOR_LABEL, SPEC_HASH_ANNOTATION
 from eventgen_operator.pod_failures import generator_failure
 from eventgen_operator.shaping import ShapedPlan, plan_shaped
+from eventgen_operator.sizing import StreamingShape, flat_shape
 from eventgen_operator.spec import GeneratorSpec, parse_spec
 from eventgen_operator.status import (
     Status,
@@ -167,18 +167,25 @@ class Reconciler:
                 post(body, "InvalidSpec", str(error), True)
             raise
         changed: list[str] = []
-        plan = None
-        if spec.mode == "streaming" and spec.shape is not None:
-            created = _created(metadata, self._clock())
-            plan = plan_shaped(spec, created, self._clock())
+        plan, shape = self._size(spec, metadata)
         try:
-            deployment, job = self._apply_children(spec, owner, previous, body, post, changed, plan)
+            deployment, job = self._apply_children(
+                spec, owner, previous, body, post, changed, shape, plan
+            )
         except ChildRejectedError as error:
             self._report_rejection(error, body, owner, generation, previous, post)
             raise
         failing = self._pods_failing(owner) if deployment or job else None
         wanted = compute_status(
-            spec, generation, deployment, job, previous, self._clock(), failing=failing, plan=plan
+            spec,
+            generation,
+            deployment,
+            job,
+            previous,
+            self._clock(),
+            failing=failing,
+            plan=plan,
+            shape=shape,
         )
         self._write_status(owner, previous, wanted)
         if previous.get("phase") != wanted.get("phase"):
@@ -188,6 +195,18 @@ class Reconciler:
             changed_children=tuple(changed),
             replan_in=plan.replan_in if plan else None,
         )
+
+    def _size(
+        self, spec: GeneratorSpec, metadata: Mapping[str, Any]
+    ) -> tuple[ShapedPlan | None, StreamingShape | None]:
+        """A stream's shape, computed once per reconcile for the builders and the status
+        alike (None for a batch), and a shaped stream's plan at this moment."""
+        if spec.mode != "streaming":
+            return None, None
+        if spec.shape is None:
+            return None, flat_shape(spec)
+        plan = plan_shaped(spec, _created(metadata, self._clock()), self._clock())
+        return plan, plan.streaming
 
     def _pods_failing(self, owner: Owner) -> str | None:
         pods = self._api.list(PODS, owner.namespace, f"{GENERATOR_LABEL}={owner.name}")
@@ -218,28 +237,25 @@ class Reconciler:
         body: Mapping[str, Any],
         post: Notifier,
         changed: list[str],
-        plan: ShapedPlan | None = None,
+        shape: StreamingShape | None,
+        plan: ShapedPlan | None,
     ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """Create or patch the children; returns (deployment, job) as the server has them."""
-        deployment = job = None
-        if spec.mode == "streaming":
-            planned = plan.streaming if plan else None
-            document = plan.document if plan else None
-            configmap = build_live_configmap(spec, owner, planned, document)
-            # The whole data: a shape removed from the spec leaves the ConfigMap too.
-            data = {**configmap["data"], SHAPE_KEY: configmap["data"].get(SHAPE_KEY)}
-            self._ensure(CONFIGMAPS, configmap, {"data": data}, owner, changed)
-            desired = build_deployment(spec, owner, self._config, planned)
-            in_place = {
-                "spec": {
-                    "replicas": desired["spec"]["replicas"],
-                    "template": desired["spec"]["template"],
-                }
+        if shape is None:
+            return None, self._ensure_job(spec, owner, previous, body, post, changed)
+        document = plan.document if plan else None
+        configmap = build_live_configmap(spec, owner, shape, document)
+        # The whole data: a shape removed from the spec leaves the ConfigMap too.
+        data = {**configmap["data"], SHAPE_KEY: configmap["data"].get(SHAPE_KEY)}
+        self._ensure(CONFIGMAPS, configmap, {"data": data}, owner, changed)
+        desired = build_deployment(spec, owner, self._config, shape)
+        in_place = {
+            "spec": {
+                "replicas": desired["spec"]["replicas"],
+                "template": desired["spec"]["template"],
             }
-            deployment = self._ensure(DEPLOYMENTS, desired, in_place, owner, changed)
-        else:
-            job = self._ensure_job(spec, owner, previous, body, post, changed)
-        return deployment, job
+        }
+        return self._ensure(DEPLOYMENTS, desired, in_place, owner, changed), None
 
     def _announce(self, body: Mapping[str, Any], status: Status, post: Notifier) -> None:
         phase = str(status["phase"])

@@ -18,7 +18,7 @@ from datetime import datetime
 from eventgen.arrivals import UTC_OFFSET_HOURS
 from eventgen.curve import Change, Curve
 from eventgen.shape import Shape
-from eventgen_operator.children import StreamingShape
+from eventgen_operator.sizing import StreamingShape
 from eventgen_operator.spec import GeneratorSpec
 
 SIZING_WINDOW_SECONDS = 300.0

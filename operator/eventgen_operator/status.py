@@ -13,12 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from eventgen_operator.children import (
-    SPEC_HASH_ANNOTATION,
-    StreamingShape,
-    batch_parallelism,
-    streaming_shape,
-)
+from eventgen_operator.labels import SPEC_HASH_ANNOTATION
+from eventgen_operator.sizing import StreamingShape, batch_parallelism, flat_shape
 from eventgen_operator.spec import GeneratorSpec
 
 if TYPE_CHECKING:
@@ -88,13 +84,9 @@ def _streaming(
     spec: GeneratorSpec,
     deployment: Mapping[str, Any] | None,
     failing: str | None,
-    plan: ShapedPlan | None = None,
+    shape: StreamingShape,
+    plan: ShapedPlan | None,
 ) -> tuple[Status, list[Condition]]:
-    shape: StreamingShape = (
-        plan.streaming
-        if plan is not None
-        else streaming_shape(spec.rate, spec.max_rate_per_replica, spec.suspend)
-    )
     state = (deployment or {}).get("status") or {}
     ready = int(state.get("readyReplicas") or 0)
     updated = int(state.get("updatedReplicas") or 0)
@@ -253,16 +245,19 @@ def compute_status(
     now: datetime,
     failing: str | None = None,
     plan: ShapedPlan | None = None,
+    shape: StreamingShape | None = None,
 ) -> Status:
     """The status for a valid spec, from its children as last read from the API server.
 
     `previous` is the status currently stored (for condition transition times and to
     remember a finished batch); `now` is when the operator looked; `failing` is why the
     generator pods fail (pod_failures.generator_failure), None when none does; `plan` is
-    a shaped stream's plan at `now` (eventgen_operator.shaping).
+    a shaped stream's plan at `now` (eventgen_operator.shaping); `shape` is the stream's
+    shape as the reconcile sized it (sizing.py; None: the spec's flat shape).
     """
     if spec.mode == "streaming":
-        fields, conditions = _streaming(spec, deployment, failing, plan)
+        sized = shape or (plan.streaming if plan else flat_shape(spec))
+        fields, conditions = _streaming(spec, deployment, failing, sized, plan)
     else:
         fields, conditions = _batch(spec, job, previous, failing)
     status: Status = {"observedGeneration": generation, **fields}

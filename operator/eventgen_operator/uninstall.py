@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from eventgen_operator.children import MANAGED_BY, MANAGED_BY_LABEL
 from eventgen_operator.kubeapi import GROUP, PLURAL, VERSION, load_api_client
+from eventgen_operator.labels import MANAGED_BY, MANAGED_BY_LABEL
 
 # Labels every generator pod carries (eventgen_operator.children.labels).
 GENERATOR_PODS = f"app.kubernetes.io/component=generator,{MANAGED_BY_LABEL}={MANAGED_BY}"

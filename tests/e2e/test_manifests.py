@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from eventgen_operator.children import streaming_shape
+from eventgen_operator.sizing import streaming_shape
 from eventgen_operator.spec import parse_spec
 from tests.e2e import scenario
 from tests.support.tools import Tools

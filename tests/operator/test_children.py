@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from eventgen_operator.children import (
-    GENERATOR_LABEL,
-    SPEC_HASH_ANNOTATION,
     build_deployment,
     build_job,
     build_live_configmap,
     effective_seed,
 )
 from eventgen_operator.config import OperatorConfig
+from eventgen_operator.labels import GENERATOR_LABEL, SPEC_HASH_ANNOTATION
 from eventgen_operator.spec import parse_spec
 from tests.operator.builders import OWNER, batch, streaming
 

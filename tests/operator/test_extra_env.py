@@ -8,8 +8,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from eventgen_operator.children import SPEC_HASH_ANNOTATION, build_deployment, build_job
+from eventgen_operator.children import build_deployment, build_job
 from eventgen_operator.errors import InvalidSpecError
+from eventgen_operator.labels import SPEC_HASH_ANNOTATION
 from eventgen_operator.spec import parse_spec
 from tests.operator.builders import OWNER, batch, crd, streaming
 from tests.operator.test_children import CONFIG

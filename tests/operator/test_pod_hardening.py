@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from eventgen_operator.children import (
-    SPEC_HASH_ANNOTATION,
     build_deployment,
     build_job,
     spec_hash,
 )
+from eventgen_operator.labels import SPEC_HASH_ANNOTATION
 from eventgen_operator.spec import GeneratorSpec
 from tests.operator.builders import OWNER, batch, streaming
 from tests.operator.test_children import CONFIG, env_of

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from eventgen_operator.children import SPEC_HASH_ANNOTATION
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.errors import ChildRejectedError, InvalidSpecError
 from eventgen_operator.kubeapi import CONFIGMAPS, DEPLOYMENTS, EVENTGENERATORS, JOBS, PODS, Kind
+from eventgen_operator.labels import SPEC_HASH_ANNOTATION
 from eventgen_operator.memory_kubeapi import MemoryKubeApi
 from eventgen_operator.reconciling import ChildBusyError, Outcome, Reconciler
 from tests.operator.builders import OWNER, add_generator, edit_spec, status_of

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eventgen_operator.children import StreamingShape, format_rate, streaming_shape
+from eventgen_operator.children import format_rate
+from eventgen_operator.sizing import StreamingShape, streaming_shape
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventgen_operator.children import SPEC_HASH_ANNOTATION
+from eventgen_operator.labels import SPEC_HASH_ANNOTATION
 from eventgen_operator.status import compute_status, invalid_status, status_patch
 from tests.operator.builders import batch, streaming
 
