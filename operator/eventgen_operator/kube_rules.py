@@ -131,32 +131,24 @@ def _resource_name_problem(name: str) -> str | None:
     )
 
 
-def resources_problems(
-    requests: Mapping[str, int | str] | None, limits: Mapping[str, int | str] | None
+def _value_problem(field: str, name: str, raw: int | str, value: Decimal | None) -> str | None:
+    """Why `raw` (parsed: `value`) is no valid amount of resource `name`, or None."""
+    if value is None:
+        return f"{field}: {str(raw)!r} is not a Kubernetes quantity (e.g. 500m, 2, 1.5, 256Mi, 1G)"
+    if value < 0:
+        return f"{field}: must be greater than or equal to 0"
+    if _extended(name) and value != value.to_integral_value():
+        return f"{field}: an extended resource must be a whole number"
+    return None
+
+
+def _request_limit_problems(
+    values: Mapping[str, Mapping[str, Decimal]],
+    requests: Mapping[str, int | str] | None,
+    limits: Mapping[str, int | str] | None,
 ) -> list[str]:
-    """Every reason the API server would refuse these container requests and limits, one
-    line each naming the field (`spec.resources.limits.memory: ...`)."""
-    problems: list[str] = []
-    values: dict[str, dict[str, Decimal]] = {"requests": {}, "limits": {}}
-    for kind, given in (("requests", requests), ("limits", limits)):
-        for name, raw in (given or {}).items():
-            field = f"spec.resources.{kind}.{name}"
-            problem = _resource_name_problem(name)
-            if problem:
-                problems.append(f"spec.resources.{kind}: {problem}")
-                continue
-            value = quantity_value(str(raw))
-            if value is None:
-                problems.append(
-                    f"{field}: {str(raw)!r} is not a Kubernetes quantity "
-                    "(e.g. 500m, 2, 1.5, 256Mi, 1G)"
-                )
-            elif value < 0:
-                problems.append(f"{field}: must be greater than or equal to 0")
-            elif _extended(name) and value != value.to_integral_value():
-                problems.append(f"{field}: an extended resource must be a whole number")
-            else:
-                values[kind][name] = value
+    """How valid requests and limits break the rules between them."""
+    problems = []
     for name, request in values["requests"].items():
         limit = values["limits"].get(name)
         if limit is not None and request > limit:
@@ -170,6 +162,28 @@ def resources_problems(
                 "limit equal to the request"
             )
     return problems
+
+
+def resources_problems(
+    requests: Mapping[str, int | str] | None, limits: Mapping[str, int | str] | None
+) -> list[str]:
+    """Every reason the API server would refuse these container requests and limits, one
+    line each naming the field (`spec.resources.limits.memory: ...`)."""
+    problems: list[str] = []
+    values: dict[str, dict[str, Decimal]] = {"requests": {}, "limits": {}}
+    for kind, given in (("requests", requests), ("limits", limits)):
+        for name, raw in (given or {}).items():
+            problem = _resource_name_problem(name)
+            if problem:
+                problems.append(f"spec.resources.{kind}: {problem}")
+                continue
+            value = quantity_value(str(raw))
+            problem = _value_problem(f"spec.resources.{kind}.{name}", name, raw, value)
+            if problem is not None:
+                problems.append(problem)
+            elif value is not None:  # always, once there is no problem
+                values[kind][name] = value
+    return problems + _request_limit_problems(values, requests, limits)
 
 
 def _overcommittable(name: str) -> bool:

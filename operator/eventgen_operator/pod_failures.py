@@ -40,19 +40,30 @@ def _terminated_message(terminated: Mapping[str, Any]) -> str:
     return f"exited with code {code} ({terminated.get('reason') or 'Error'})"
 
 
-def _container_failure(container: Mapping[str, Any]) -> str | None:
+def _crash_message(container: Mapping[str, Any]) -> str | None:
+    """The exit that makes this container failing: its own failed exit, the exit before a
+    crash-loop back-off, or a failed exit before a restart that is not ready yet."""
     state = container.get("state") or {}
-    waiting = state.get("waiting") or {}
     terminated = state.get("terminated") or {}
     last = (container.get("lastState") or {}).get("terminated") or {}
     if terminated and terminated.get("exitCode") not in (0, None):
         return _terminated_message(terminated)
-    if waiting.get("reason") == "CrashLoopBackOff" and last:
+    if not last:
+        return None
+    if (state.get("waiting") or {}).get("reason") == "CrashLoopBackOff":
         return _terminated_message(last)
-    if last and last.get("exitCode") not in (0, None) and not container.get("ready"):
+    if last.get("exitCode") not in (0, None) and not container.get("ready"):
         # Restarted after a failure and not ready yet: the seconds between two crashes of a
         # crash loop, which must not read as recovered.
         return _terminated_message(last)
+    return None
+
+
+def _container_failure(container: Mapping[str, Any]) -> str | None:
+    crashed = _crash_message(container)
+    if crashed is not None:
+        return crashed
+    waiting = (container.get("state") or {}).get("waiting") or {}
     if waiting.get("reason") in STUCK_WAITING:
         detail = str(waiting.get("message") or "").strip()
         return readable(f"{waiting['reason']}: {detail}" if detail else str(waiting["reason"]))

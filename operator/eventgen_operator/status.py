@@ -60,11 +60,7 @@ def _merge_conditions(
     return merged
 
 
-def _job_condition(job: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
-    for condition in (job.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == kind and condition.get("status") == "True":
-            return dict(condition)
-    return None
+# -- streaming: phase choice, then one builder per condition ----------------------------
 
 
 def _shape_status(plan: ShapedPlan, replicas: int) -> Status:
@@ -80,20 +76,51 @@ def _shape_status(plan: ShapedPlan, replicas: int) -> Status:
     return fields
 
 
-def _streaming(
-    spec: GeneratorSpec,
-    deployment: Mapping[str, Any] | None,
-    failing: str | None,
-    shape: StreamingShape,
-    plan: ShapedPlan | None,
-) -> tuple[Status, list[Condition]]:
-    state = (deployment or {}).get("status") or {}
-    ready = int(state.get("readyReplicas") or 0)
-    updated = int(state.get("updatedReplicas") or 0)
-    current = int(state.get("replicas") or 0)
+def _deployment_failure(state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The Deployment condition that says its pods cannot be made (quota, deadline)."""
+    for condition in state.get("conditions") or []:
+        kind, status = condition.get("type"), condition.get("status")
+        if (kind == "ReplicaFailure" and status == "True") or (
+            kind == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded"
+        ):
+            return dict(condition)
+    return None
+
+
+@dataclass(frozen=True)
+class _Rollout:
+    """The Deployment as observed, against the replicas the shape wants."""
+
+    wanted: int
+    ready: int
+    converged: bool
+    failure: Mapping[str, Any] | None
+
+    @classmethod
+    def read(cls, deployment: Mapping[str, Any] | None, wanted: int) -> _Rollout:
+        state = (deployment or {}).get("status") or {}
+        ready = int(state.get("readyReplicas") or 0)
+        updated = int(state.get("updatedReplicas") or 0)
+        current = int(state.get("replicas") or 0)
+        converged = (
+            deployment is not None
+            and ready == wanted
+            and current == wanted
+            and (wanted == 0 or updated == wanted)
+        )
+        return cls(wanted, ready, converged, _deployment_failure(state))
+
+    @property
+    def progress(self) -> str:
+        return f"{self.ready} of {self.wanted} replicas ready"
+
+
+def _stream_fields(
+    spec: GeneratorSpec, shape: StreamingShape, rollout: _Rollout, plan: ShapedPlan | None
+) -> Status:
     fields: Status = {
         "replicas": shape.replicas,
-        "readyReplicas": ready,
+        "readyReplicas": rollout.ready,
         # The total in force (0 while paused or suspended): `kubectl get evgen` shows it as
         # RATE, so batch rows, which have none, show no rate at all.
         "targetRate": float(spec.rate) if shape.replicas else 0.0,
@@ -103,57 +130,206 @@ def _streaming(
         # A shaped stream's RATE is the rate in force now (spec.rate x the shape's factor).
         fields["shape"] = _shape_status(plan, shape.replicas)
         fields["targetRate"] = fields["shape"]["currentRate"]
-    converged = (
-        deployment is not None
-        and ready == shape.replicas
-        and current == shape.replicas
-        and (shape.replicas == 0 or updated == shape.replicas)
-    )
-    progress = f"{ready} of {shape.replicas} replicas ready"
+    return fields
+
+
+def _stream_phase(spec: GeneratorSpec, rollout: _Rollout) -> str:
     if spec.suspend:
-        phase, reason, message = "Suspended", "Suspended", "suspended: scaled to 0 replicas"
-    elif shape.replicas == 0:
-        phase, reason, message = "Paused", "Paused", "rate is 0: scaled to 0 replicas"
-    else:
-        phase = "Running" if ready > 0 else "Pending"
-        reason, message = "AllReplicasReady", progress
-    failure = next(
-        (
-            c
-            for c in state.get("conditions") or []
-            if (c.get("type") == "ReplicaFailure" and c.get("status") == "True")
-            or (c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded")
-        ),
-        None,
-    )
-    if converged:
-        ready_condition = Condition("Ready", True, reason, message)
-    elif failing:
-        ready_condition = Condition("Ready", False, GENERATOR_FAILING, failing)
-    else:
-        ready_condition = Condition("Ready", False, "ReplicasNotReady", progress)
-    if failing and not converged:
-        degraded = Condition("Degraded", True, GENERATOR_FAILING, failing)
-    elif failure is not None:
-        degraded = Condition(
+        return "Suspended"
+    if rollout.wanted == 0:
+        return "Paused"
+    return "Running" if rollout.ready > 0 else "Pending"
+
+
+# Ready's reason and message once a stream has converged, by phase (else AllReplicasReady).
+_SETTLED = {
+    "Suspended": ("Suspended", "suspended: scaled to 0 replicas"),
+    "Paused": ("Paused", "rate is 0: scaled to 0 replicas"),
+}
+
+
+def _stream_ready(phase: str, rollout: _Rollout, failing: str | None) -> Condition:
+    if rollout.converged:
+        reason, message = _SETTLED.get(phase, ("AllReplicasReady", rollout.progress))
+        return Condition("Ready", True, reason, message)
+    if failing:
+        return Condition("Ready", False, GENERATOR_FAILING, failing)
+    return Condition("Ready", False, "ReplicasNotReady", rollout.progress)
+
+
+def _stream_progressing(shape: StreamingShape, rollout: _Rollout) -> Condition:
+    if rollout.converged:
+        each = f"{shape.replicas} replicas at {shape.rate_per_replica:g} events/s each"
+        return Condition("Progressing", False, "Converged", each)
+    return Condition("Progressing", True, "Scaling", rollout.progress)
+
+
+def _stream_degraded(rollout: _Rollout, failing: str | None) -> Condition:
+    if failing and not rollout.converged:
+        return Condition("Degraded", True, GENERATOR_FAILING, failing)
+    if rollout.failure is not None:
+        failure = rollout.failure
+        return Condition(
             "Degraded", True, str(failure.get("reason")), str(failure.get("message", ""))
         )
-    else:
-        degraded = Condition("Degraded", False, "AsExpected", "")
+    return Condition("Degraded", False, "AsExpected", "")
+
+
+def _streaming(
+    spec: GeneratorSpec,
+    deployment: Mapping[str, Any] | None,
+    failing: str | None,
+    shape: StreamingShape,
+    plan: ShapedPlan | None,
+) -> tuple[Status, list[Condition]]:
+    rollout = _Rollout.read(deployment, shape.replicas)
+    phase = _stream_phase(spec, rollout)
+    fields = {**_stream_fields(spec, shape, rollout, plan), "phase": phase}
     conditions = [
-        ready_condition,
-        Condition(
-            "Progressing",
-            not converged,
-            "Scaling" if not converged else "Converged",
-            progress
-            if not converged
-            else f"{shape.replicas} replicas at {shape.rate_per_replica:g} events/s each",
-        ),
-        degraded,
+        _stream_ready(phase, rollout, failing),
+        _stream_progressing(shape, rollout),
+        _stream_degraded(rollout, failing),
     ]
-    fields["phase"] = phase
     return fields, conditions
+
+
+# -- batch: phase choice, then one builder per condition --------------------------------
+
+
+def _job_condition(job: Mapping[str, Any] | None, kind: str) -> Mapping[str, Any] | None:
+    """The Job's condition of type `kind` when it holds (status True), else None."""
+    for condition in ((job or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind and condition.get("status") == "True":
+            return dict(condition)
+    return None
+
+
+def _remembered_batch(
+    job: Mapping[str, Any] | None, previous: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """`status.batch` of a batch that succeeded and whose Job was deleted since (by hand or
+    a TTL): the batch stays done. None otherwise."""
+    before = previous.get("batch") or {}
+    if job is None and previous.get("phase") == "Succeeded" and before.get("specHash"):
+        return dict(before)
+    return None
+
+
+@dataclass(frozen=True)
+class _BatchRun:
+    """The Job as observed: shard counts and how it ended, if it did."""
+
+    shards: int
+    succeeded: int
+    failed: int
+    active: int
+    complete: bool
+    failure: Mapping[str, Any] | None
+    """The Job's Failed condition."""
+    unindexed: bool
+    """The server dropped completionMode: Indexed (Kubernetes < 1.21)."""
+
+    @classmethod
+    def read(cls, shards: int, job: Mapping[str, Any] | None, remembered: bool) -> _BatchRun:
+        state = (job or {}).get("status") or {}
+        return cls(
+            shards=shards,
+            succeeded=int(state.get("succeeded") or 0),
+            failed=int(state.get("failed") or 0),
+            active=int(state.get("active") or 0),
+            complete=remembered or _job_condition(job, "Complete") is not None,
+            failure=_job_condition(job, "Failed"),
+            unindexed=job is not None
+            and (job.get("spec") or {}).get("completionMode") != "Indexed",
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.complete or self.failure is not None
+
+    @property
+    def done(self) -> str:
+        return f"{self.succeeded} of {self.shards} shards done"
+
+
+def _batch_fields(
+    job: Mapping[str, Any] | None,
+    run: _BatchRun,
+    previous: Mapping[str, Any],
+    remembered: Mapping[str, Any] | None,
+) -> Status:
+    state = (job or {}).get("status") or {}
+    fields: Status = {
+        "replicas": run.active,
+        "readyReplicas": int(state.get("ready") or 0),
+        "batch": {
+            "shards": run.shards,
+            "succeededShards": run.succeeded,
+            "failedPods": run.failed,
+        },
+    }
+    for key in ("startTime", "completionTime"):
+        if state.get(key):
+            fields[key] = state[key]
+    job_hash = ((job or {}).get("metadata") or {}).get("annotations", {}).get(SPEC_HASH_ANNOTATION)
+    if remembered is not None:
+        fields["batch"] = dict(remembered)
+        fields["replicas"] = 0
+        if previous.get("completionTime"):
+            fields["completionTime"] = previous["completionTime"]
+    elif job_hash:
+        fields["batch"]["specHash"] = job_hash
+    return fields
+
+
+def _batch_phase(spec: GeneratorSpec, run: _BatchRun) -> str:
+    if run.complete:
+        return "Succeeded"
+    if run.failure is not None:
+        return "Failed"
+    if spec.suspend or batch_parallelism(spec) == 0:
+        return "Suspended"
+    return "Running" if run.active > 0 else "Pending"
+
+
+def _batch_ready(phase: str, run: _BatchRun, failing: str | None) -> Condition:
+    if phase == "Succeeded":
+        return Condition("Ready", True, "Completed", f"{run.shards} of {run.shards} shards done")
+    if phase == "Failed":
+        failure = run.failure or {}
+        reason, message = failure.get("reason", "JobFailed"), failure.get("message", "")
+        return Condition("Ready", False, str(reason), str(message))
+    if phase == "Suspended":
+        after = f"suspended after {run.succeeded} of {run.shards} shards"
+        return Condition("Ready", False, "Suspended", after)
+    # Running or Pending: failing pods say why, unless the Job cannot be indexed at all
+    # (Degraded says that instead).
+    if failing and not run.unindexed:
+        return Condition("Ready", False, GENERATOR_FAILING, failing)
+    return Condition("Ready", False, "Running", run.done)
+
+
+def _batch_progressing(phase: str, run: _BatchRun) -> Condition:
+    moving = not run.finished and phase != "Suspended"
+    return Condition(
+        "Progressing", moving, "Running" if moving else phase, f"{run.done}, {run.active} running"
+    )
+
+
+def _batch_degraded(run: _BatchRun, failing: str | None) -> Condition:
+    if run.unindexed and not run.finished:
+        return Condition(
+            "Degraded",
+            True,
+            "IndexedJobsUnsupported",
+            "this cluster dropped completionMode: Indexed (Kubernetes < 1.21): "
+            "shard pods cannot learn their index; use Kubernetes >= 1.21",
+        )
+    if failing and not run.complete:
+        return Condition("Degraded", True, GENERATOR_FAILING, failing)
+    if run.failure is not None or run.failed > 0:
+        return Condition("Degraded", True, "PodFailures", f"{run.failed} shard pod(s) failed")
+    return Condition("Degraded", False, "AsExpected", "")
 
 
 def _batch(
@@ -163,77 +339,16 @@ def _batch(
     failing: str | None,
 ) -> tuple[Status, list[Condition]]:
     assert spec.batch is not None
-    shards = spec.batch.shards
-    state = (job or {}).get("status") or {}
-    succeeded = int(state.get("succeeded") or 0)
-    failed = int(state.get("failed") or 0)
-    active = int(state.get("active") or 0)
-    job_hash = ((job or {}).get("metadata") or {}).get("annotations", {}).get(SPEC_HASH_ANNOTATION)
-    fields: Status = {
-        "replicas": active,
-        "readyReplicas": int(state.get("ready") or 0),
-        "batch": {"shards": shards, "succeededShards": succeeded, "failedPods": failed},
-    }
-    for key in ("startTime", "completionTime"):
-        if state.get(key):
-            fields[key] = state[key]
-    complete = job is not None and _job_condition(job, "Complete") is not None
-    job_failed = _job_condition(job, "Failed") if job is not None else None
-    previous_batch = previous.get("batch") or {}
-    if job is None and previous.get("phase") == "Succeeded" and previous_batch.get("specHash"):
-        # The finished Job was deleted (by hand or a TTL): the batch stays done.
-        fields["batch"] = dict(previous_batch)
-        fields["replicas"] = 0
-        if previous.get("completionTime"):
-            fields["completionTime"] = previous["completionTime"]
-        complete = True
-    elif job_hash:
-        fields["batch"]["specHash"] = job_hash
-    unindexed = job is not None and (job.get("spec") or {}).get("completionMode") != "Indexed"
-    if complete:
-        phase = "Succeeded"
-        ready = Condition("Ready", True, "Completed", f"{shards} of {shards} shards done")
-    elif job_failed is not None:
-        phase = "Failed"
-        ready = Condition(
-            "Ready",
-            False,
-            str(job_failed.get("reason", "JobFailed")),
-            str(job_failed.get("message", "")),
-        )
-    elif spec.suspend or batch_parallelism(spec) == 0:
-        phase = "Suspended"
-        ready = Condition(
-            "Ready", False, "Suspended", f"suspended after {succeeded} of {shards} shards"
-        )
-    else:
-        phase = "Running" if active > 0 else "Pending"
-        ready = Condition("Ready", False, "Running", f"{succeeded} of {shards} shards done")
-    finished = complete or job_failed is not None
-    progressing = Condition(
-        "Progressing",
-        not finished and phase != "Suspended",
-        "Running" if not finished and phase != "Suspended" else phase,
-        f"{succeeded} of {shards} shards done, {active} running",
-    )
-    if unindexed and not finished:
-        degraded = Condition(
-            "Degraded",
-            True,
-            "IndexedJobsUnsupported",
-            "this cluster dropped completionMode: Indexed (Kubernetes < 1.21): "
-            "shard pods cannot learn their index; use Kubernetes >= 1.21",
-        )
-    elif failing and not complete:
-        degraded = Condition("Degraded", True, GENERATOR_FAILING, failing)
-        if job_failed is None and phase in {"Running", "Pending"}:
-            ready = Condition("Ready", False, GENERATOR_FAILING, failing)
-    elif job_failed is not None or failed > 0:
-        degraded = Condition("Degraded", True, "PodFailures", f"{failed} shard pod(s) failed")
-    else:
-        degraded = Condition("Degraded", False, "AsExpected", "")
-    fields["phase"] = phase
-    return fields, [ready, progressing, degraded]
+    remembered = _remembered_batch(job, previous)
+    run = _BatchRun.read(spec.batch.shards, job, remembered is not None)
+    phase = _batch_phase(spec, run)
+    fields = {**_batch_fields(job, run, previous, remembered), "phase": phase}
+    conditions = [
+        _batch_ready(phase, run, failing),
+        _batch_progressing(phase, run),
+        _batch_degraded(run, failing),
+    ]
+    return fields, conditions
 
 
 def compute_status(
