@@ -91,7 +91,7 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     crd_check = ServedCrdCheck(lambda: api.get_path(CRD_PATH))
     crd_check.problem()
     reconciler = Reconciler(api, config, notify=post_event, amend_status=crd_check.amend)
-    supervisor = Supervisor(reconciler)
+    supervisor = Supervisor(reconciler, api)
     OUTAGE_FILTER.on_outage = supervisor.noticed_outage
     OUTAGE_FILTER.in_outage = supervisor.in_outage
     supervisor.start()

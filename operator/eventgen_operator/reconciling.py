@@ -1,12 +1,14 @@
 """Make the children on the server match what the spec asks, then report status.
 
-One entry point, `Reconciler.reconcile(body)`, serves every trigger: a created, resumed or
-edited EventGenerator, and a child that was edited or deleted by hand. Each call reads the
-children, creates missing ones, patches drifted ones (only when they differ, so an
-unchanged generator costs reads only) and writes the status when it changed. Calls for
-the same EventGenerator are serialized by a lock, because kopf runs the generator's own
-handlers and its children's handlers concurrently; the lock registry (eventgen_operator.
-keyed_locks) keeps only the locks in use, so it needs no clean-up on deletion.
+One entry point, `Reconciler.reconcile(namespace, name)`, serves every trigger: a created,
+resumed or edited EventGenerator, and a child that was edited or deleted by hand. Each call
+reads the EventGenerator and its children, sizes a stream once (eventgen_operator.sizing)
+for the children and the status alike, creates missing children, patches drifted ones (only
+when they differ, so an unchanged generator costs reads only) and writes the status when it
+changed. Calls for the same EventGenerator are serialized by a lock, because kopf runs the
+generator's own handlers and its children's handlers concurrently; the lock registry
+(eventgen_operator.keyed_locks) keeps only the locks in use, so it needs no clean-up on
+deletion.
 """
 
 from __future__ import annotations
@@ -126,21 +128,17 @@ class Reconciler:
         self._clock = clock
         self._locks = KeyedLocks()
 
-    @property
-    def api(self) -> KubeApi:
-        """The API client the reconciler uses (handlers read owners through it)."""
-        return self._api
-
     def reconcile(
         self, namespace: str, name: str, notify: Notifier | None = None
     ) -> Outcome | None:
         """Bring one EventGenerator's children and status in line with its spec.
 
         Reads the EventGenerator afresh under its lock (so concurrent triggers never act
-        on a stale spec or status); returns None when it is gone or being deleted. Raises
-        InvalidSpecError (after writing an Invalid status) when the spec breaks a rule,
-        ChildBusyError when a child's name is held by a foreign object, and KubeApiError
-        on API failures.
+        on a stale spec or status); returns None when it is gone or being deleted. Events
+        go to `notify` (default: the reconciler's own). Raises InvalidSpecError (after
+        writing an Invalid status) when the spec breaks a rule, ChildRejectedError (after
+        writing a Rejected status) when the API server refuses a child, ChildBusyError when
+        a child's name is held by a foreign object, and KubeApiError on other API failures.
         """
         with self._locks.holding((namespace, name)):
             body = self._api.get(EVENTGENERATORS, namespace, name)

@@ -70,8 +70,7 @@ def _shape_status(plan: ShapedPlan, replicas: int) -> Status:
         "sizedForRate": round(plan.sized_for_rate, 3),
     }
     if plan.next_change is not None:
-        moment = datetime.fromtimestamp(plan.next_change.at, UTC)
-        fields["nextChangeTime"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        fields["nextChangeTime"] = timestamp(datetime.fromtimestamp(plan.next_change.at, UTC))
         fields["nextRate"] = round(plan.next_change.factor, 3)
     return fields
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from eventgen_operator.errors import ChildRejectedError, InvalidSpecError, KubeApiError
-from eventgen_operator.kubeapi import EVENTGENERATORS
+from eventgen_operator.kubeapi import EVENTGENERATORS, KubeApi
 from eventgen_operator.reconciling import ChildBusyError, Outcome, Reconciler
 from eventgen_operator.scheduling import Backoff, Scheduler, resync_delay
 from eventgen_operator.status import readable
@@ -53,6 +53,7 @@ class Supervisor:
     def __init__(
         self,
         reconciler: Reconciler,
+        api: KubeApi,
         *,
         resync_interval: float = RESYNC_INTERVAL,
         backoff: Backoff | None = None,
@@ -61,6 +62,7 @@ class Supervisor:
         workers: int = 4,
     ) -> None:
         self._reconciler = reconciler
+        self._api = api  # the reconciler's API, probed while the server is away
         self._resync_interval = resync_interval
         self._backoff = backoff or Backoff()
         self._probe_interval = probe_interval
@@ -140,9 +142,9 @@ class Supervisor:
             known = min(self._known) if self._known else None
         try:
             if known is None:
-                self._reconciler.api.ping()
+                self._api.ping()
             else:
-                self._reconciler.api.get(EVENTGENERATORS, *known)
+                self._api.get(EVENTGENERATORS, *known)
         except KubeApiError:
             return self._probe_interval
         self._recovered()

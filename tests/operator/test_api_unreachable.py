@@ -41,7 +41,8 @@ def test_a_refused_connection_is_a_kube_api_error_naming_the_server() -> None:
 def test_an_edit_during_an_api_outage_is_one_warning_and_a_probe_not_an_exception(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    supervisor = Supervisor(Reconciler(unreachable_api(), OperatorConfig()))
+    api = unreachable_api()
+    supervisor = Supervisor(Reconciler(api, OperatorConfig()), api)
     memo = kopf.Memo(supervisor=supervisor)
     with caplog.at_level(logging.WARNING, logger="eventgen_operator"):
         for name in ("orders", "returns", "refunds"):

@@ -30,7 +30,7 @@ def supervised(api: MemoryKubeApi, events: Events | None = None) -> Supervisor:
 
     reconciler = Reconciler(api, OperatorConfig(), notify=notify)
     # Not started: tests look at the schedule instead of waiting for it.
-    return Supervisor(reconciler, backoff=Backoff(first=5, cap=40))
+    return Supervisor(reconciler, api, backoff=Backoff(first=5, cap=40))
 
 
 REFUSAL = (
