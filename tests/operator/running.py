@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.controlplane import ControlPlane
+from tests.support.controlplane import ControlPlane, ToolError
 from tests.support.helm_chart import REPO_ROOT, default_values, render_text
 from tests.support.processes import ManagedProcess, free_port, wait_until_listening
 
@@ -150,6 +150,16 @@ class RunningOperator:
         text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
         self.kubectl("apply", "-f", "-", input=text)
 
+    def apply_unless_refused(self, manifest: dict[str, Any], refusal: str) -> bool:
+        """Apply `manifest`; False when the API server refused it saying `refusal`. Servers
+        >= 1.25 enforce the CRD's CEL rules; older ones leave those rules to the operator."""
+        try:
+            self.apply(manifest)
+        except ToolError as refused:
+            assert refusal in str(refused), str(refused)
+            return False
+        return True
+
     def patch_spec(self, name: str, **fields: Any) -> None:
         """kubectl patch evgen NAME --type merge -p '{"spec": fields}'."""
         self.kubectl("patch", "evgen", name, "--type", "merge", "-p", json.dumps({"spec": fields}))
@@ -171,6 +181,18 @@ class RunningOperator:
             return obj if obj and check(obj.get("status") or {}) else None
 
         return self.wait_for(probe, f"EventGenerator {name}: {message}", timeout)
+
+    def wait_not_ready(
+        self, name: str, phase: str, reason: str, timeout: float = 60
+    ) -> dict[str, Any]:
+        """Wait until EventGenerator `name` reports `phase`, check that it says Ready=False
+        with `reason`, and return that Ready condition."""
+        generator = self.wait_status(
+            name, lambda s: s.get("phase") == phase, f"reported {phase}", timeout
+        )
+        ready = condition(generator["status"], "Ready")
+        assert (ready["status"], ready["reason"]) == ("False", reason), ready
+        return ready
 
 
 def example(name: str) -> dict[str, Any]:

@@ -27,50 +27,39 @@ def container(**fields: Any) -> dict[str, Any]:
     return {"name": "generator", "ready": False, "restartCount": 3, "image": "x", **fields}
 
 
-CRASH_LOOP = pod(
+def generator_pod(name: str, phase: str, **fields: Any) -> dict[str, Any]:
+    """A pod in `phase` whose one generator container has `fields` (state, lastState...)."""
+    return pod(name, phase=phase, containerStatuses=[container(**fields)])
+
+
+CRASH_LOOP = generator_pod(
     "orders-7d9f8-abcde",
-    phase="Running",
-    containerStatuses=[
-        container(
-            state={"waiting": {"reason": "CrashLoopBackOff",
-                               "message": "back-off 40s restarting failed container"}},
-            lastState={"terminated": {"exitCode": 1, "reason": "Error",
-                                      "message": TOPIC_MISSING + "\n",
-                                      "startedAt": "2026-01-05T11:59:00Z",
-                                      "finishedAt": "2026-01-05T11:59:02Z"}},
-        )
-    ],
+    "Running",
+    state={"waiting": {"reason": "CrashLoopBackOff",
+                       "message": "back-off 40s restarting failed container"}},
+    lastState={"terminated": {"exitCode": 1, "reason": "Error",
+                              "message": TOPIC_MISSING + "\n",
+                              "startedAt": "2026-01-05T11:59:00Z",
+                              "finishedAt": "2026-01-05T11:59:02Z"}},
 )  # fmt: skip
-FAILED_SHARD = pod(
+FAILED_SHARD = generator_pod(
     "backfill-2-xk2p9",
-    phase="Failed",
-    containerStatuses=[
-        container(
-            state={"terminated": {"exitCode": 1, "reason": "Error",
-                                  "message": "eventgen: error: Cloud Storage: bucket "
-                                             "acme-raw-data does not exist"}},
-        )
-    ],
+    "Failed",
+    state={"terminated": {"exitCode": 1, "reason": "Error",
+                          "message": "eventgen: error: Cloud Storage: bucket "
+                                     "acme-raw-data does not exist"}},
 )  # fmt: skip
-CRASH_WITHOUT_MESSAGE = pod(
+CRASH_WITHOUT_MESSAGE = generator_pod(
     "orders-7d9f8-zzzzz",
-    phase="Running",
-    containerStatuses=[
-        container(
-            state={"waiting": {"reason": "CrashLoopBackOff"}},
-            lastState={"terminated": {"exitCode": 137, "reason": "OOMKilled"}},
-        )
-    ],
+    "Running",
+    state={"waiting": {"reason": "CrashLoopBackOff"}},
+    lastState={"terminated": {"exitCode": 137, "reason": "OOMKilled"}},
 )  # fmt: skip
-IMAGE_PULL = pod(
+IMAGE_PULL = generator_pod(
     "orders-7d9f8-pull1",
-    phase="Pending",
-    containerStatuses=[
-        container(
-            state={"waiting": {"reason": "ImagePullBackOff",
-                               "message": 'Back-off pulling image "ghcr.io/acme/eventgen:nope"'}},
-        )
-    ],
+    "Pending",
+    state={"waiting": {"reason": "ImagePullBackOff",
+                       "message": 'Back-off pulling image "ghcr.io/acme/eventgen:nope"'}},
 )  # fmt: skip
 UNSCHEDULABLE = pod(
     "orders-7d9f8-sched",
@@ -80,41 +69,27 @@ UNSCHEDULABLE = pod(
          "message": "0/3 nodes are available: 3 Insufficient cpu."}
     ],
 )  # fmt: skip
-BETWEEN_CRASHES = pod(
+BETWEEN_CRASHES = generator_pod(
     "orders-7d9f8-again",
-    phase="Running",
-    containerStatuses=[
-        container(
-            state={"running": {"startedAt": "2026-01-05T11:59:30Z"}},
-            lastState={"terminated": {"exitCode": 1, "message": TOPIC_MISSING}},
-        )
-    ],
+    "Running",
+    state={"running": {"startedAt": "2026-01-05T11:59:30Z"}},
+    lastState={"terminated": {"exitCode": 1, "message": TOPIC_MISSING}},
 )
-HEALTHY = pod(
-    "orders-7d9f8-ok123",
-    phase="Running",
-    containerStatuses=[container(ready=True, state={"running": {"startedAt": "x"}})],
+HEALTHY = generator_pod(
+    "orders-7d9f8-ok123", "Running", ready=True, state={"running": {"startedAt": "x"}}
 )
-RECOVERED = pod(
+RECOVERED = generator_pod(
     "orders-7d9f8-ok456",
-    phase="Running",
-    containerStatuses=[
-        container(
-            ready=True,
-            state={"running": {"startedAt": "x"}},
-            lastState={"terminated": {"exitCode": 1, "message": "transient"}},
-        )
-    ],
+    "Running",
+    ready=True,
+    state={"running": {"startedAt": "x"}},
+    lastState={"terminated": {"exitCode": 1, "message": "transient"}},
 )
-STARTING = pod(
-    "orders-7d9f8-new12",
-    phase="Pending",
-    containerStatuses=[container(state={"waiting": {"reason": "ContainerCreating"}})],
+STARTING = generator_pod(
+    "orders-7d9f8-new12", "Pending", state={"waiting": {"reason": "ContainerCreating"}}
 )
-DONE_SHARD = pod(
-    "backfill-0-done1",
-    phase="Succeeded",
-    containerStatuses=[container(state={"terminated": {"exitCode": 0, "reason": "Completed"}})],
+DONE_SHARD = generator_pod(
+    "backfill-0-done1", "Succeeded", state={"terminated": {"exitCode": 0, "reason": "Completed"}}
 )
 
 

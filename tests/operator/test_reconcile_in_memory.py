@@ -68,6 +68,15 @@ class Setup:
         return [reason for reason, _, _ in self.events]
 
 
+def succeeded_batch() -> Setup:
+    """A batch whose Job completed, as the operator saw it (status Succeeded)."""
+    setup = Setup(**BATCH)
+    setup.reconcile()
+    setup.set_status(JOBS, **COMPLETE)
+    setup.reconcile()
+    return setup
+
+
 def uid(manifest: Mapping[str, Any]) -> str:
     return str(manifest["metadata"]["uid"])
 
@@ -293,10 +302,7 @@ def test_a_changed_batch_replaces_the_running_job_and_says_so() -> None:
 
 
 def test_a_finished_job_is_never_patched() -> None:
-    setup = Setup(**BATCH)
-    setup.reconcile()
-    setup.set_status(JOBS, **COMPLETE)
-    setup.reconcile()
+    setup = succeeded_batch()
     before = setup.child(JOBS)
     edit_spec(setup.api, batch={"parallelism": 1})
     outcome = setup.reconcile()
@@ -306,10 +312,7 @@ def test_a_finished_job_is_never_patched() -> None:
 
 
 def test_a_succeeded_batch_whose_job_is_deleted_is_not_run_again() -> None:
-    setup = Setup(**BATCH)
-    setup.reconcile()
-    setup.set_status(JOBS, **COMPLETE)
-    setup.reconcile()
+    setup = succeeded_batch()
     done = status_of(setup.api)
     setup.api.delete(JOBS, "shop", "orders")  # by hand, or by a TTL
     outcome = setup.reconcile()
@@ -327,10 +330,7 @@ def test_a_succeeded_batch_whose_job_is_deleted_is_not_run_again() -> None:
 
 
 def test_a_finished_batch_edited_into_a_different_one_runs_as_a_new_job() -> None:
-    setup = Setup(**BATCH)
-    setup.reconcile()
-    setup.set_status(JOBS, **COMPLETE)
-    setup.reconcile()
+    setup = succeeded_batch()
     before = setup.child(JOBS)
     edit_spec(setup.api, batch={"shards": 8})
     setup.reconcile()

@@ -84,12 +84,7 @@ def test_what_only_the_operator_can_check_is_invalid_spec_and_nothing_runs(
     operator: RunningOperator, edit: dict[str, Any], message: str
 ) -> None:
     operator.apply(stream(**edit))
-    generator = operator.wait_status(
-        "orders-stream", lambda s: s.get("phase") == "Invalid", "reported Invalid",
-        timeout=SAY_WITHIN,
-    )  # fmt: skip
-    ready = condition(generator["status"], "Ready")
-    assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    ready = operator.wait_not_ready("orders-stream", "Invalid", "InvalidSpec", SAY_WITHIN)
     assert message in ready["message"]
     assert operator.get("deployment", "orders-stream") is None
     row = table_row(operator.kubectl("get", "evgen", "orders-stream"))
@@ -126,12 +121,7 @@ def test_a_child_the_api_server_refuses_is_said_in_the_status_and_retried_until_
 ) -> None:
     quota(operator, 0)  # the server answers 403 "exceeded quota" to every new Deployment
     operator.apply(stream())
-    generator = operator.wait_status(
-        "orders-stream", lambda s: s.get("phase") == "Rejected", "reported Rejected",
-        timeout=SAY_WITHIN,
-    )  # fmt: skip
-    ready = condition(generator["status"], "Ready")
-    assert (ready["status"], ready["reason"]) == ("False", "ChildRejected")
+    ready = operator.wait_not_ready("orders-stream", "Rejected", "ChildRejected", SAY_WITHIN)
     assert ready["message"].startswith("Deployment orders-stream: ")
     assert "exceeded quota" in ready["message"] and len(ready["message"]) <= 300
     row = table_row(operator.kubectl("get", "evgen", "orders-stream"))

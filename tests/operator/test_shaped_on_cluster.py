@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.operator.running import RunningOperator, condition, example
+from tests.operator.running import RunningOperator, example
 from tests.operator.test_streaming_on_cluster import replicasets
 from tests.support.controlplane import ToolError
 
@@ -85,9 +85,5 @@ def test_a_bad_shape_is_refused_by_the_schema_or_reported_by_the_operator(
     weekly = {"at": "20:00", "every": "week", "durationSeconds": 60, "factor": 2}
     manifest["spec"]["shape"] = {"bursts": [weekly]}
     operator.apply(manifest)
-    generator = operator.wait_status(
-        "orders-stream", lambda s: s.get("phase") == "Invalid", "Invalid"
-    )
-    ready = condition(generator["status"], "Ready")
-    assert ready["reason"] == "InvalidSpec"
+    ready = operator.wait_not_ready("orders-stream", "Invalid", "InvalidSpec")
     assert "spec.shape.bursts[0]: weekday is required with every: week" in ready["message"]
