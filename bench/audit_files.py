@@ -28,8 +28,8 @@ import psutil
 from bench.generation import pin_to_one_core
 from eventgen.audit.files import BLOCK_BYTES, audit_paths
 from eventgen.audit.tally import Tally
-from eventgen.generation import EventStream
-from eventgen.options import GeneratorOptions
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 
 GOAL_RATIO = 3.0
 GOAL_MEMORY_MB = 50.0

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 
-from eventgen.generation import EventStream
-from eventgen.model import STATUS_OF_EVENT, EventType, ProductCategory
-from eventgen.options import GeneratorOptions
+from eventgen.shop.generation import EventStream
+from eventgen.shop.model import STATUS_OF_EVENT, EventType, ProductCategory
+from eventgen.shop.options import GeneratorOptions
 
 GOAL_EVENTS_PER_SECOND = 100_000
 DATAFLOW_GENERATOR_PER_CORE = 2_500

@@ -9,7 +9,7 @@ counted) through the real client. Per target rate it reports:
 - CPU in cores over the second half of the run (start-up excluded): ``rate per core``;
 - resident memory: the peak over the whole run and the median over the second half
   ("steady"), against the baseline of the same interpreter with the same modules imported
-  and nothing run (``python -c "import eventgen.cli, eventgen.sinks.pubsub, ..."``);
+  and nothing run (``python -c "import eventgen.cli.main, eventgen.sinks.pubsub, ..."``);
 - start-up: from process start to the first message the server received (the median over
   the runs is judged), against the same import-only process's time to finish its imports.
 
@@ -59,8 +59,8 @@ MEMORY_MARGIN_MB = 64
 16 MB of payload (~40 MB resident, bench pubsub_memory) more while the service is slow."""
 GOAL_PEAK_MB, GOAL_STEADY_MB, GOAL_FIRST_EVENT_S = 160.0, 128.0, 1.0
 IMPORTS = (
-    "import eventgen.cli, eventgen.commands, eventgen.generation, eventgen.sinks.pubsub, "
-    "eventgen.liverate"
+    "import eventgen.cli.main, eventgen.cli.commands, eventgen.shop.generation, "
+    "eventgen.sinks.pubsub, eventgen.runtime.liverate"
 )
 
 

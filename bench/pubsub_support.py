@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 from google.cloud import pubsub_v1
 
-from eventgen.batches import EventBatch
-from eventgen.generation import EventStream
-from eventgen.options import GeneratorOptions
+from eventgen.shop.batches import EventBatch
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 from tests.support.pubsub_process import PubSubProcess
 
 PROJECT = "bench"

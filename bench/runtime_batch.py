@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from bench.generation import pin_to_one_core
-from eventgen.generation import EventStream
-from eventgen.metrics import Metrics
-from eventgen.options import GeneratorOptions
-from eventgen.runner import StopFlag, run_batch
+from eventgen.runtime.metrics import Metrics
+from eventgen.runtime.runner import StopFlag, run_batch
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 from eventgen.sinks.jsonl import JsonlSink
 
 GOAL_RATIO = 0.6

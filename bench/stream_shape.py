@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 from bench.pubsub_support import PROJECT, TOPIC, local_topic
-from eventgen.curve import Curve
-from eventgen.shape import parse_shape
+from eventgen.shape.curve import Curve
+from eventgen.shape.document import parse_shape
 from eventgen_operator.shaping import plan_shaped
 from eventgen_operator.spec import parse_spec
 from tests.support.scraping import metric
@@ -71,7 +71,7 @@ def run(shape: dict[str, object] | None, rate: float, seconds: float) -> dict[st
             args += ["--shape", str(path)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTGEN_")}
         process = subprocess.Popen(
-            [sys.executable, "-m", "eventgen.cli", *args],
+            [sys.executable, "-m", "eventgen.cli.main", *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

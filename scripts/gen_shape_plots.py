@@ -4,7 +4,7 @@
     python scripts/gen_shape_plots.py            # redraw the pictures
     python scripts/gen_shape_plots.py --check    # exit 1 if a committed picture is stale
 
-The factor is sampled by eventgen.curve itself (plus both sides of every breakpoint, so
+The factor is sampled by eventgen.shape.curve itself (plus both sides of every breakpoint, so
 steps are drawn as steps), so a change to the curve arithmetic changes the pictures, and
 tests/docs/test_shape_plots.py fails until they are redrawn. Plain SVG, no plotting
 library: the output is the same on every machine.
@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "generator"))
 
-from eventgen.curve import Curve  # noqa: E402
-from eventgen.shape import parse_shape  # noqa: E402
+from eventgen.shape.curve import Curve  # noqa: E402
+from eventgen.shape.document import parse_shape  # noqa: E402
 
 SHAPES = ROOT / "examples" / "shapes"
 OUTPUT = ROOT / "docs" / "shapes"

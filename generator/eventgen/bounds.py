@@ -7,7 +7,7 @@ Rate. Open orders are bounded (``--max-in-flight-orders``): above it every lifec
 shrinks by one factor, so at absurd rates an order's steps would fall into one microsecond
 (at 1e12 events/s, 1.08 M events carried 26 distinct timestamps). Two rules keep an order's
 timestamps strictly increasing: every step delay is at least 1 µs after the step before it
-(:mod:`eventgen.lifecycle`), and the rate is at most :data:`MAX_RATE` per process, where
+(:mod:`eventgen.shop.lifecycle`), and the rate is at most :data:`MAX_RATE` per process, where
 at the default in-flight bound even the shortest step (a payment, at least 2 s before
 scaling) stays about 26 µs after its order, and arrivals stay a Poisson process rather than
 a pile-up on integer microseconds. One process generates about 500,000 events/s on one
@@ -25,8 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from eventgen.timekeeping import MAX_STEERING_FACTOR
-
 MAX_RATE = 1_000_000.0
 
 STREAM_MAX_IN_FLIGHT_ORDERS = 250_000
@@ -43,9 +41,14 @@ second, keeps the larger bound and its day-scale delays. At :data:`MAX_RATE` wit
 bound the shortest step (a payment) still lands ~6 µs after its order."""
 """Most events per second one process generates (``--rate``, live rate, batch density)."""
 
+MAX_STEERING_FACTOR = 16.0
+"""The most a stream's order density moves above its target rate while steering its event
+time back onto the clock (eventgen.runtime.timekeeping), so a large lead is worked off
+smoothly rather than by a burst of orders."""
+
 MAX_DENSITY = MAX_RATE * MAX_STEERING_FACTOR
 """Most events per simulated second: a stream steering its event time back onto the clock
-places orders up to MAX_STEERING_FACTOR times denser than its rate (eventgen.timekeeping)."""
+places orders up to MAX_STEERING_FACTOR times denser than its rate."""
 
 EARLIEST_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST_TIMESTAMP = dt.datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC)

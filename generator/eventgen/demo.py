@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from eventgen.cli import main as eventgen
+from eventgen.cli.main import main as eventgen
 
 BATCH_EVENTS = 100_000
 STREAM_RATE = 2_000

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eventgen.termination import DEFAULT_PATH as TERMINATION_MESSAGE_PATH
+from eventgen.runtime.termination import DEFAULT_PATH as TERMINATION_MESSAGE_PATH
 from eventgen_operator.config import OperatorConfig, default_resources
 from eventgen_operator.hardening import (
     BATCH_FLUSH_TIMEOUT_SECONDS,

@@ -15,9 +15,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from eventgen.arrivals import UTC_OFFSET_HOURS
-from eventgen.curve import Change, Curve
-from eventgen.shape import Shape
+from eventgen.shape.curve import Change, Curve
+from eventgen.shape.document import Shape
+from eventgen.shop.arrivals import UTC_OFFSET_HOURS
 from eventgen_operator.sizing import StreamingShape
 from eventgen_operator.spec import GeneratorSpec
 

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from eventgen.cloud_names import bucket_problem, project_id_problem, pubsub_id_problem
-from eventgen.curve import factor_bound
-from eventgen.locales import supported_locale
-from eventgen.shape import Shape
-from eventgen.shape import problems as shape_problems
+from eventgen.shape.curve import factor_bound
+from eventgen.shape.document import Shape
+from eventgen.shape.document import problems as shape_problems
+from eventgen.shop.locales import supported_locale
 from eventgen_operator.errors import InvalidSpecError
 from eventgen_operator.hardening import output_path_problem
 from eventgen_operator.kube_rules import (

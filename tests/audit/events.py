@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from eventgen.cli import main
-from eventgen.generation import EventStream
-from eventgen.options import GeneratorOptions
+from eventgen.cli.main import main
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 from tests.generator.cli_process import run_eventgen
 
 START = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)

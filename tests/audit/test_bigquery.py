@@ -24,7 +24,7 @@ from sqlglot import exp
 from eventgen.audit import audit
 from eventgen.audit.bigquery import audit_query, verdict_from_rows
 from eventgen.audit.verdict import Expectations, GeneratorVerdict, Verdict
-from eventgen.cli import main
+from eventgen.cli.main import main
 from tests.audit.events import START, generated
 from tests.support.bigquery_server import LocalBigQuery, load_events, running_bigquery
 

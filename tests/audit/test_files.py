@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from eventgen.cli import main
+from eventgen.cli.main import main
 from tests.audit.events import audit_json, batch_of_two_shards, generated, write_parts
 from tests.generator.cli_process import run_eventgen
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from google.cloud import pubsub_v1
 
-from eventgen.cli import main
+from eventgen.cli.main import main
 from tests.audit.events import audit_json, generated
 from tests.generator.cli_process import clean_env, eventgen_command
 from tests.support.pubsub_server import PubSubServer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from eventgen.schema import bigquery_schema
+from eventgen.shop.schema import bigquery_schema
 from eventgen_operator.crdcheck import REVISION_ANNOTATION, SCHEMA_REVISION
 from tests.support.helm_chart import CHART_DIR, REPO_ROOT, Rendered, default_values, render_text
 

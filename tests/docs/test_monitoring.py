@@ -9,7 +9,7 @@ from typing import Any
 
 from prometheus_client import generate_latest
 
-from eventgen.metrics import Metrics
+from eventgen.runtime.metrics import Metrics
 from eventgen_operator.children import Owner, build_deployment
 from eventgen_operator.config import OperatorConfig
 from eventgen_operator.spec import parse_spec

@@ -6,8 +6,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from eventgen.curve import Curve
-from eventgen.shape import parse_shape
+from eventgen.shape.curve import Curve
+from eventgen.shape.document import parse_shape
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -67,7 +67,7 @@ def generators_between(events: Iterable[Received], start: float, end: float) -> 
 def pod_of(generator_id: str) -> str:
     """The pod a streamed event came from: its generator_id without the run id.
 
-    A stream's generator_id is ``<pod name>.<run id>`` (eventgen.runs), and a run id never
+    A stream's generator_id is ``<pod name>.<run id>`` (eventgen.runtime.runs), and a run id never
     contains a dot, so the pod is everything before the last one. A container restarted in
     its pod starts a new run id under the same pod.
     """

@@ -33,7 +33,7 @@ import jsonschema
 from kubernetes import client, config
 
 from eventgen.audit import Verdict, audit, report
-from eventgen.schema import json_schema
+from eventgen.shop.schema import json_schema
 from tests.e2e import events as ev
 from tests.e2e.cluster import Cluster, PodIdentity, example_generators, load_manifest
 from tests.support.waiting import wait_for
@@ -319,8 +319,8 @@ class Scenario:
         self.hold_and_check_rate(RATE_EDITS[-1][0], "resume", resumed_at, RESUME_LIMIT)
 
     def shaped_stream_follows_its_curve(self) -> None:
-        from eventgen.curve import Curve
-        from eventgen.shape import parse_shape
+        from eventgen.shape.curve import Curve
+        from eventgen.shape.document import parse_shape
 
         step("a shaped stream (step, ramp, one-time burst) follows its curve at the server")
         start = time.time() + SHAPED_LEAD

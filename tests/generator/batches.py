@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from eventgen.batches import EventBatch
+from eventgen.shop.batches import EventBatch
 
 
 def make_batch(

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eventgen.arrivals import HOUR_MICROS, UTC_OFFSET_HOURS, WEEK_MICROS, ArrivalProfile
-from eventgen.generation import EventStream, batch_density
-from eventgen.locales import SUPPORTED_LOCALES
-from eventgen.options import GeneratorOptions
+from eventgen.shop.arrivals import HOUR_MICROS, UTC_OFFSET_HOURS, WEEK_MICROS, ArrivalProfile
+from eventgen.shop.generation import EventStream, batch_density
+from eventgen.shop.locales import SUPPORTED_LOCALES
+from eventgen.shop.options import GeneratorOptions
 from tests.generator.cli_process import run_eventgen
 
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC)

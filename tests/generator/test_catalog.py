@@ -9,10 +9,10 @@ import numpy as np
 import orjson
 import pytest
 
-from eventgen.catalog import build_catalog, city_table, unique_names
-from eventgen.generation import EventStream
-from eventgen.locales import SUPPORTED_LOCALES
-from eventgen.options import GeneratorOptions
+from eventgen.shop.catalog import build_catalog, city_table, unique_names
+from eventgen.shop.generation import EventStream
+from eventgen.shop.locales import SUPPORTED_LOCALES
+from eventgen.shop.options import GeneratorOptions
 
 
 def test_the_city_list_has_30_to_50_distinct_cities_per_country() -> None:

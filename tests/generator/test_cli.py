@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eventgen.schema import bigquery_schema, json_schema
+from eventgen.shop.schema import bigquery_schema, json_schema
 from tests.generator.cli_process import run_eventgen, summary
 
 # Bad input: tests/generator/test_bad_input.py (a table of command lines and environments).

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from eventgen.arrivals import HOUR_WEIGHTS, WEEKDAY_WEIGHTS
-from eventgen.curve import Curve
 from eventgen.errors import ConfigError
-from eventgen.shape import parse_shape
+from eventgen.shape.curve import Curve
+from eventgen.shape.document import parse_shape
+from eventgen.shop.arrivals import HOUR_WEIGHTS, WEEKDAY_WEIGHTS
 
 # Monday 2026-11-23 00:00 UTC.
 MONDAY = dt.datetime(2026, 11, 23, tzinfo=dt.UTC).timestamp()

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from eventgen.generation import EventStream
-from eventgen.options import GeneratorOptions
-from eventgen.seeding import derive_seed
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.seeding import derive_seed
 from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 OPTIONS = GeneratorOptions(seed=7, events_per_second=40, max_in_flight_orders=50_000)

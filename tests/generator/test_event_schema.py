@@ -7,10 +7,10 @@ import json
 import jsonschema
 import pytest
 
-from eventgen.faults import malform
-from eventgen.model import Event, ProductCategory
-from eventgen.options import GeneratorOptions
-from eventgen.schema import bigquery_schema, json_schema
+from eventgen.shop.faults import malform
+from eventgen.shop.model import Event, ProductCategory
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.schema import bigquery_schema, json_schema
 from tests.support.bigquery_schema import parse_event, schema_errors
 from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 

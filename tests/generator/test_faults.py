@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import jsonschema
 import pytest
 
-from eventgen.options import GeneratorOptions
-from eventgen.schema import bigquery_schema, json_schema
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.schema import bigquery_schema, json_schema
 from tests.support.bigquery_schema import assert_loads, parse_event, schema_errors
 from tests.support.event_streams import generate_batches, payloads_of
 

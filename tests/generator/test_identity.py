@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 import pytest
 
-from eventgen.cli import main
-from eventgen.generation import EventStream, batch_density
-from eventgen.identity import RunIdentity
-from eventgen.options import GeneratorOptions
+from eventgen.cli.main import main
+from eventgen.shop.generation import EventStream, batch_density
+from eventgen.shop.identity import RunIdentity
+from eventgen.shop.options import GeneratorOptions
 
 SMALL_POOLS = GeneratorOptions(customer_pool_size=500, product_pool_size=50)
 EVENTS_PER_RUN = 300

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from eventgen.model import STATUS_OF_EVENT, EventType, ProductCategory
-from eventgen.options import GeneratorOptions
+from eventgen.shop.model import STATUS_OF_EVENT, EventType, ProductCategory
+from eventgen.shop.options import GeneratorOptions
 from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 FULL_PATHS = (

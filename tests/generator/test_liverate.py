@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client
 
 from eventgen.errors import ConfigError, LiveRateError
-from eventgen.liverate import (
+from eventgen.runtime.liverate import (
     RateFileWatcher,
     parse_configmap_ref,
     parse_rate,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventgen.liveshape import ShapeFileWatcher, configmap_shape_listener
-from eventgen.shape import Shape
+from eventgen.runtime.liveshape import ShapeFileWatcher, configmap_shape_listener
+from eventgen.shape.document import Shape
 
 
 def configmap(data: dict[str, str]) -> dict[str, object]:
@@ -40,10 +40,10 @@ def test_a_shape_file_edit_is_reported_and_a_broken_one_ignored(tmp_path: Path) 
 def test_metrics_export_the_base_the_factor_and_the_curves_integral() -> None:
     from prometheus_client import generate_latest
 
-    from eventgen.curve import Curve
-    from eventgen.metrics import Metrics
-    from eventgen.shape import parse_shape
-    from eventgen.shapedpacing import ShapedPacer
+    from eventgen.runtime.metrics import Metrics
+    from eventgen.runtime.shapedpacing import ShapedPacer
+    from eventgen.shape.curve import Curve
+    from eventgen.shape.document import parse_shape
 
     now = [100.0]
     shape = parse_shape({"stages": [{"factor": 3, "durationSeconds": 10}]}, "t")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from eventgen.options import GeneratorOptions
+from eventgen.shop.options import GeneratorOptions
 from tests.support.event_streams import generate_batches, loaded_events, payloads_of
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from eventgen.generation import EventStream
-from eventgen.options import GeneratorOptions
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 from tests.support.event_streams import loaded_events
 
 CAP = 5_000

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from eventgen.metrics import Metrics, MetricsServer
+from eventgen.runtime.metrics import Metrics, MetricsServer
 from eventgen.sinks.base import DeliveryStats
 from tests.generator.cli_process import clean_env, eventgen_command, summary
 from tests.support.processes import free_port

@@ -6,7 +6,7 @@ import pytest
 
 from eventgen.bounds import MAX_RATE
 from eventgen.errors import ConfigError
-from eventgen.pacing import Pacer
+from eventgen.runtime.pacing import Pacer
 from tests.support.clock import SimulatedClock
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
-from eventgen.batches import EventBatch
 from eventgen.errors import ConfigError, SinkError
-from eventgen.generation import EventStream
-from eventgen.options import GeneratorOptions
+from eventgen.shop.batches import EventBatch
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 from eventgen.sinks.base import Sink
 from eventgen.sinks.pubsub import PubSubSink
 from tests.support.pubsub_server import PubSubServer

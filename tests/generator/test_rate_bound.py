@@ -16,9 +16,9 @@ import pytest
 
 from eventgen.bounds import MAX_DENSITY, MAX_RATE
 from eventgen.errors import LiveRateError
-from eventgen.generation import EventStream
-from eventgen.liverate import parse_rate
-from eventgen.options import GeneratorOptions
+from eventgen.runtime.liverate import parse_rate
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 
 
 @pytest.mark.parametrize("density", [MAX_RATE, MAX_DENSITY])

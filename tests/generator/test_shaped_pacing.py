@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from eventgen.curve import Curve
-from eventgen.shape import parse_shape
-from eventgen.shapedpacing import ShapedPacer
+from eventgen.runtime.shapedpacing import ShapedPacer
+from eventgen.shape.curve import Curve
+from eventgen.shape.document import parse_shape
 
 START = 1_795_392_000.0  # Monday 2026-11-23 00:00 UTC
 

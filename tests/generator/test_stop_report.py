@@ -9,8 +9,8 @@ from contextlib import redirect_stderr
 
 import pytest
 
-from eventgen.commands import finish
-from eventgen.runner import StopFlag, Summary
+from eventgen.cli.commands import finish
+from eventgen.runtime.runner import StopFlag, Summary
 
 
 def summary(generated: int, delivered: int, failed: int, error: str | None = None) -> Summary:

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from eventgen.batches import EventBatch
-from eventgen.generation import EventStream
-from eventgen.metrics import Metrics
-from eventgen.options import GeneratorOptions
-from eventgen.pacing import Pacer
-from eventgen.runner import StopFlag, run_stream
+from eventgen.runtime.metrics import Metrics
+from eventgen.runtime.pacing import Pacer
+from eventgen.runtime.runner import StopFlag, run_stream
+from eventgen.shop.batches import EventBatch
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
 from eventgen.sinks.base import DeliveryStats
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from eventgen.runs import parse_run_id, run_token, stream_generator_id
+from eventgen.runtime.runs import parse_run_id, run_token, stream_generator_id
 from tests.generator.cli_process import run_eventgen, summary
 
 POD = "shop-7d9f8c6b5-x2x9q"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from eventgen.cli import main
-from eventgen.termination import PATH_VARIABLE, write_termination_message
+from eventgen.cli.main import main
+from eventgen.runtime.termination import PATH_VARIABLE, write_termination_message
 from tests.support.pubsub_server import PubSubServer
 
 pytest_plugins = ["tests.support.pubsub_fixtures"]

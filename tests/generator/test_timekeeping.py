@@ -9,22 +9,22 @@ import time
 import orjson
 import pytest
 
-from eventgen.batches import EventBatch
-from eventgen.generation import EventStream
-from eventgen.metrics import Metrics
-from eventgen.options import GeneratorOptions
-from eventgen.pacing import Pacer
-from eventgen.runner import StopFlag, run_stream
-from eventgen.sinks.base import DeliveryStats
-from eventgen.timekeeping import (
+from eventgen.bounds import MAX_STEERING_FACTOR
+from eventgen.runtime.metrics import Metrics
+from eventgen.runtime.pacing import Pacer
+from eventgen.runtime.runner import StopFlag, run_stream
+from eventgen.runtime.timekeeping import (
     AHEAD_BOUND_SECONDS,
     BEHIND_BOUND_SECONDS,
     BOUNDED_FROM_RATE,
     LAG_TOLERANCE_SECONDS,
-    MAX_STEERING_FACTOR,
     keep_on_clock,
     steered_density,
 )
+from eventgen.shop.batches import EventBatch
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
+from eventgen.sinks.base import DeliveryStats
 
 
 class FakeSource:

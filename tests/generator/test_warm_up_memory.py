@@ -7,10 +7,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventgen.lifecycle import Lifecycle
-from eventgen.options import GeneratorOptions
-from eventgen.queue import EventQueue, _merged
-from eventgen.randomness import CounterRandom
+from eventgen.shop.lifecycle import Lifecycle
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.queue import EventQueue, _merged
+from eventgen.shop.randomness import CounterRandom
 
 # Few distinct keys, so ties (the case a merge can get wrong) are everywhere.
 runs = st.lists(st.integers(min_value=-3, max_value=3), max_size=60).map(

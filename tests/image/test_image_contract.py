@@ -184,7 +184,7 @@ def test_dockerignore_keeps_build_inputs_and_leaves_out_local_state(stages: list
     for source in sources:
         assert not dockerignore_excludes(patterns, source.rstrip("/")), f"{source} is ignored"
         assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which does not exist"
-    for path in ("generator/eventgen/cli.py", "operator/eventgen_operator/__init__.py"):
+    for path in ("generator/eventgen/cli/main.py", "operator/eventgen_operator/__init__.py"):
         assert not dockerignore_excludes(patterns, path), path
     for path in (
         ".venv/bin/python",

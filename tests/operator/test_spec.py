@@ -75,7 +75,7 @@ def test_cross_field_messages_match_the_crd_cel_messages() -> None:
 
 def test_the_crd_offers_exactly_the_locales_the_generator_supports() -> None:
     # kubectl apply refuses an unsupported locale up front, instead of a crash-looping pod.
-    from eventgen.locales import SUPPORTED_LOCALES
+    from eventgen.shop.locales import SUPPORTED_LOCALES
     from tests.operator.builders import crd
 
     spec = crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]

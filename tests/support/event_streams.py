@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventgen.batches import EventBatch
-from eventgen.generation import EventStream
-from eventgen.options import GeneratorOptions
-from eventgen.schema import bigquery_schema
+from eventgen.shop.batches import EventBatch
+from eventgen.shop.generation import EventStream
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.schema import bigquery_schema
 from tests.support.bigquery_schema import assert_loads
 
 BIGQUERY_SCHEMA = bigquery_schema()

@@ -1,6 +1,6 @@
 """The contract between the runtime and every sink.
 
-A sink receives :class:`~eventgen.batches.EventBatch` objects from the runtime's single
+A sink receives :class:`~eventgen.shop.batches.EventBatch` objects from the runtime's single
 generating thread. ``write`` may block to apply back-pressure (a sink never buffers without
 bound); ``flush`` delivers everything written so far; ``close`` releases resources after a
 final flush. Delivery counts live in a :class:`DeliveryStats` that sinks update from any
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from eventgen.errors import ConfigError
 
 if TYPE_CHECKING:
-    from eventgen.batches import EventBatch
+    from eventgen.shop.batches import EventBatch
 
 
 @dataclass

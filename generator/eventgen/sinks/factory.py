@@ -1,4 +1,4 @@
-"""Build the sink that :class:`~eventgen.settings.SinkSettings` describe.
+"""Build the sink that :class:`~eventgen.cli.settings.SinkSettings` describe.
 
 Cloud client libraries are imported only for the sink in use, so ``--sink stdout`` starts
 fast and works without them configured.
@@ -10,7 +10,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 
-from eventgen.settings import SinkSettings
+from eventgen.cli.settings import SinkSettings
 from eventgen.sinks.base import Sink
 
 STREAM_ROTATE_SECONDS = 300.0

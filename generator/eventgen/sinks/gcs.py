@@ -4,7 +4,7 @@ Object names: ``<prefix>events/dt=<YYYY-MM-DD>/<part name>`` (see
 :func:`~eventgen.sinks.rolling.part_name`). A batch shard passes its start date and its
 generator_id has no run id, so a rerun writes exactly the same names and overwrites (never
 duplicates) its objects; a stream's generator_id carries its run id (see
-:mod:`eventgen.runs`) and it takes ``dt`` from the wall clock when each part opens. Each
+:mod:`eventgen.runtime.runs`) and it takes ``dt`` from the wall clock when each part opens. Each
 part is assembled in memory (at most ``rotate_bytes``) and uploaded in one request, so an
 object exists only when complete.
 ``STORAGE_EMULATOR_HOST`` is honoured by the client library itself.

@@ -42,12 +42,12 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from eventgen.errors import ConfigError, SinkError
-from eventgen.model import SCHEMA_VERSION
+from eventgen.shop.model import SCHEMA_VERSION
 from eventgen.sinks.base import DeliveryStats
 from eventgen.sinks.pubsub_requests import PublishFailed, PubsubMessage, RequestSender, RetryPolicy
 
 if TYPE_CHECKING:
-    from eventgen.batches import EventBatch
+    from eventgen.shop.batches import EventBatch
 
 # Bytes a message adds to a request beyond its payload, attributes and key (field tags,
 # lengths, map entries); generous, so a request never crosses the service's 10 MB limit.

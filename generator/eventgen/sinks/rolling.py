@@ -23,7 +23,7 @@ from eventgen.errors import SinkError
 from eventgen.sinks.base import DeliveryStats
 
 if TYPE_CHECKING:
-    from eventgen.batches import EventBatch
+    from eventgen.shop.batches import EventBatch
 
 GZIP_LEVEL = 2
 """ISA-L's level 2 (python-isal's ``igzip``), measured on event JSON on this project's
@@ -37,7 +37,7 @@ def part_name(generator_id: str, index: int, *, compressed: bool) -> str:
     """File/object name of part ``index``: ``<generator_id>-part-00000.jsonl[.gz]``.
 
     A stream's generator_id ends in its run id (``pod.20261126T120000Z``, see
-    :mod:`eventgen.runs`), so a restarted stream never overwrites the parts of its previous
+    :mod:`eventgen.runtime.runs`), so a restarted stream never overwrites the parts of its previous
     run; a batch shard's has none, so a rerun overwrites its own parts on purpose.
     """
     return f"{generator_id}-part-{index:05d}.jsonl" + (".gz" if compressed else "")

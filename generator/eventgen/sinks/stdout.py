@@ -9,7 +9,7 @@ from eventgen.errors import SinkError
 from eventgen.sinks.base import DeliveryStats
 
 if TYPE_CHECKING:
-    from eventgen.batches import EventBatch
+    from eventgen.shop.batches import EventBatch
 
 
 class StdoutSink:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eventgen.randomness import F64, I64
+from eventgen.shop.randomness import F64, I64
 
 MICROS = 1_000_000
 HOUR_MICROS = 3_600 * MICROS

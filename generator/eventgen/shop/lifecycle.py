@@ -3,7 +3,7 @@
 An order is placed, its payment is authorized seconds to minutes later, it ships hours to
 days after that and is delivered days later; a share is cancelled before shipping (with or
 without a payment first) and a share of deliveries is refunded. Every draw is counter-based
-on the order number (:mod:`eventgen.randomness`), so an order's fate never depends on how
+on the order number (:mod:`eventgen.shop.randomness`), so an order's fate never depends on how
 the orders were batched. Times are integer microseconds since the Unix epoch.
 """
 
@@ -17,10 +17,10 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
-from eventgen.arrivals import ArrivalProfile
-from eventgen.model import EventType
-from eventgen.options import GeneratorOptions
-from eventgen.randomness import I64, CounterRandom, Field
+from eventgen.shop.arrivals import ArrivalProfile
+from eventgen.shop.model import EventType
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.randomness import I64, CounterRandom, Field
 
 I8 = npt.NDArray[np.int8]
 MICROS = 1_000_000

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from eventgen.bounds import MAX_STEERING_FACTOR
+
 # The documented bound (docs/runtime.md#streaming), held through rises and drops at rates
 # from BOUNDED_FROM_RATE up (tests/generator/test_timekeeping.py, on a simulated clock):
 # an event is written at most AHEAD_BOUND_SECONDS before its timestamp and at most
@@ -34,13 +36,10 @@ LAG_TOLERANCE_SECONDS = 0.1
 # lead a rise leaves (its first batch finds only new orders' placements) shrinks within a
 # few batches: at 0.25 s, a rise 50 -> 5,000/s kept events ~0.3 s ahead for minutes.
 DRIFT_DOUBLING_SECONDS = 0.05
-# The density never moves further than this factor above the target rate, so a large
-# lead is worked off smoothly rather than by a burst of orders.
-MAX_STEERING_FACTOR = 16.0
 
 
 class ClockedSource(Protocol):
-    """What keeping time needs from ``eventgen.generation.EventStream``."""
+    """What keeping time needs from ``eventgen.shop.generation.EventStream``."""
 
     events_per_second: float
 

@@ -1,4 +1,4 @@
-"""The ``eventgen`` command line: argparse wiring only; the work is in :mod:`eventgen.commands`.
+"""The ``eventgen`` command line: argparse wiring only; the work is in :mod:`eventgen.cli.commands`.
 
 Every long flag ``--foo-bar`` also reads ``EVENTGEN_FOO_BAR`` (the flag wins). Errors are
 one line on stderr: ``eventgen: error: ...`` with exit 2 for bad input, 1 for failures
@@ -16,10 +16,7 @@ from typing import Any, NoReturn
 
 from eventgen import __version__
 from eventgen.bounds import MAX_RATE, STREAM_MAX_IN_FLIGHT_ORDERS
-from eventgen.errors import ConfigError, EventgenError
-from eventgen.memory import tune_allocator
-from eventgen.runs import parse_run_id
-from eventgen.settings import (
+from eventgen.cli.settings import (
     FALSE_WORDS,
     SINKS,
     TRUE_WORDS,
@@ -36,8 +33,11 @@ from eventgen.settings import (
     positive_int,
     rate_value,
 )
-from eventgen.stopping import StopFlag, stop_on_signals
-from eventgen.termination import write_termination_message
+from eventgen.errors import ConfigError, EventgenError
+from eventgen.runtime.allocator import tune_allocator
+from eventgen.runtime.runs import parse_run_id
+from eventgen.runtime.stopping import StopFlag, stop_on_signals
+from eventgen.runtime.termination import write_termination_message
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -61,13 +61,13 @@ def true_or_false(text: str) -> bool:
 
 
 def add_generator_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per field of :class:`~eventgen.options.GeneratorOptions`.
+    """One flag per field of :class:`~eventgen.shop.options.GeneratorOptions`.
 
     Derived from the model, so a new option is on the command line (and in the
     environment) the day it is added. ``start`` and ``events_per_second`` are the
     runtime's to set (``--start``/``--span``/``--rate``), so they are left out.
     """
-    from eventgen.options import GeneratorOptions
+    from eventgen.shop.options import GeneratorOptions
 
     group = parser.add_argument_group("event generation")
     for name, field in GeneratorOptions.model_fields.items():
@@ -478,7 +478,7 @@ def run_command(argv: Sequence[str] | None, environ: Mapping[str, str], stop: St
     """Parse and run one command; errors become one line on stderr and an exit code."""
     try:
         args = parse_args(argv, environ)
-        from eventgen import commands
+        from eventgen.cli import commands
 
         if args.command == "schema":
             return commands.schema(args)

@@ -2,7 +2,7 @@
 
 Each command turns arguments into typed settings (raising ConfigError on bad input before
 anything is written), builds the event source, the sink, metrics and live-rate watchers,
-runs the loop from :mod:`eventgen.runner` and reports the summary.
+runs the loop from :mod:`eventgen.runtime.runner` and reports the summary.
 """
 
 from __future__ import annotations
@@ -19,17 +19,8 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from eventgen.arrivals import UTC_OFFSET_HOURS
 from eventgen.bounds import MAX_RATE, STREAM_MAX_IN_FLIGHT_ORDERS, period_problem
-from eventgen.curve import Curve
-from eventgen.errors import ConfigError
-from eventgen.identity import RunIdentity
-from eventgen.liveshape import ShapeFileWatcher, configmap_shape_listener, read_shape_file
-from eventgen.metrics import Metrics, MetricsServer
-from eventgen.pacing import Pacer
-from eventgen.runner import StopFlag, Summary, report, run_batch, run_stream
-from eventgen.runs import run_token, stream_generator_id
-from eventgen.settings import (
+from eventgen.cli.settings import (
     ShardPlan,
     checked_generator_id,
     plan_shard,
@@ -37,8 +28,17 @@ from eventgen.settings import (
     sink_settings,
     utc_midnight,
 )
-from eventgen.shape import Shape
-from eventgen.shapedpacing import ShapedPacer
+from eventgen.errors import ConfigError
+from eventgen.runtime.liveshape import ShapeFileWatcher, configmap_shape_listener, read_shape_file
+from eventgen.runtime.metrics import Metrics, MetricsServer
+from eventgen.runtime.pacing import Pacer
+from eventgen.runtime.runner import StopFlag, Summary, report, run_batch, run_stream
+from eventgen.runtime.runs import run_token, stream_generator_id
+from eventgen.runtime.shapedpacing import ShapedPacer
+from eventgen.shape.curve import Curve
+from eventgen.shape.document import Shape
+from eventgen.shop.arrivals import UTC_OFFSET_HOURS
+from eventgen.shop.identity import RunIdentity
 from eventgen.sinks.factory import build_sink
 
 log = logging.getLogger("eventgen")
@@ -63,7 +63,7 @@ def generator_options(
     """Validated ``GeneratorOptions`` from the ``--<option>`` flags; ConfigError names the flag."""
     from pydantic import ValidationError
 
-    from eventgen.options import GeneratorOptions
+    from eventgen.shop.options import GeneratorOptions
 
     given = {
         key.removeprefix("option_"): value
@@ -120,7 +120,7 @@ def serving_metrics(metrics: Metrics, port: int | None) -> Iterator[None]:
 
 def schema(args: argparse.Namespace) -> int:
     """Print the event schema as JSON (BigQuery table schema or JSON Schema)."""
-    from eventgen.schema import bigquery_schema, json_schema
+    from eventgen.shop.schema import bigquery_schema, json_schema
 
     document: object = bigquery_schema() if args.format == "bigquery" else json_schema()
     print(json.dumps(document, indent=2))
@@ -166,13 +166,13 @@ def stream_pacer(
 
 def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
     """Run ``eventgen stream``: paced generation until --duration, --events or a signal."""
-    from eventgen.generation import EventStream
-    from eventgen.liverate import (
+    from eventgen.runtime.liverate import (
         ConfigMapRateWatcher,
         RateFileWatcher,
         load_kubernetes_api,
         parse_configmap_ref,
     )
+    from eventgen.shop.generation import EventStream
 
     configure_logging(args.log_level)
     # Every check first: nothing is bound, created or generated before the input is good.
@@ -182,7 +182,7 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag)
     shape = read_shape_file(Path(args.shape)) if args.shape else None
     settings = sink_settings(args)
     now = dt.datetime.now(dt.UTC)
-    # Each run (a container restart included) is its own generator; see eventgen.runs.
+    # Each run (a container restart included) is its own generator; see eventgen.runtime.runs.
     run_id = run_token(now) if args.run_id is None else args.run_id
     generator_id = stream_generator_id(checked_generator_id(args.generator_id or args.name), run_id)
     # Simulated time starts now and advances at the live rate, so timestamps track wall time.
@@ -277,7 +277,7 @@ def checked_density(density: float, plan: ShardPlan, span: float) -> float:
 
 def batch(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
     """Run ``eventgen batch``: exactly this shard's share of --events, then the summary."""
-    from eventgen.generation import EventStream, batch_density
+    from eventgen.shop.generation import EventStream, batch_density
 
     configure_logging(args.log_level)
     if args.events is None:
@@ -290,7 +290,7 @@ def batch(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) 
     options = generator_options(args, start=start, events_per_second=1.0)
     density = checked_density(batch_density(options, plan.events, args.span), plan, args.span)
     options = options.model_copy(update={"events_per_second": density})
-    # The run's identity: another day, span, size or name is another run (eventgen.identity).
+    # The run's identity: another day, span, size or name is another run (eventgen.shop.identity).
     run = RunIdentity(
         mode="batch",
         name=args.name,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventgen.lifecycle import MICROS, ScheduledEvents
-from eventgen.options import GeneratorOptions
-from eventgen.randomness import I64, CounterRandom, Field
+from eventgen.shop.lifecycle import MICROS, ScheduledEvents
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.randomness import I64, CounterRandom, Field
 
 TYPE_MASK = 0b111
 LATE = 0b1000

@@ -1,9 +1,9 @@
 """EventStream: an endless, deterministic stream of e-commerce events in simulated time.
 
 Orders arrive as a Poisson process from ``options.start`` (with the daily profile, its rate
-follows the hour and weekday: :mod:`eventgen.arrivals`); each order's whole lifecycle is
+follows the hour and weekday: :mod:`eventgen.shop.arrivals`); each order's whole lifecycle is
 simulated (as arrays, many orders at a time) when it is placed, its events wait in an
-:class:`~eventgen.queue.EventQueue` until simulated time reaches them, and batches are
+:class:`~eventgen.shop.queue.EventQueue` until simulated time reaches them, and batches are
 encoded columnar. Before the first event, the orders that would be open at ``start`` are
 simulated too, so shipments and deliveries flow from the first second (a shop in steady state).
 
@@ -20,18 +20,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from eventgen.arrivals import ArrivalProfile
-from eventgen.batches import EventBatch
 from eventgen.bounds import MAX_DENSITY
-from eventgen.catalog import Catalog, build_catalog
-from eventgen.encoding import EventEncoder
-from eventgen.faults import FaultPlan
-from eventgen.identity import RunIdentity, event_seed
-from eventgen.lifecycle import MICROS, Lifecycle, ScheduledEvents
-from eventgen.memory import release_free_memory
-from eventgen.options import GeneratorOptions
-from eventgen.queue import EventQueue, make_tags, split_tags
-from eventgen.randomness import CounterRandom
+from eventgen.runtime.allocator import release_free_memory
+from eventgen.shop.arrivals import ArrivalProfile
+from eventgen.shop.batches import EventBatch
+from eventgen.shop.catalog import Catalog, build_catalog
+from eventgen.shop.encoding import EventEncoder
+from eventgen.shop.faults import FaultPlan
+from eventgen.shop.identity import RunIdentity, event_seed
+from eventgen.shop.lifecycle import MICROS, Lifecycle, ScheduledEvents
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.queue import EventQueue, make_tags, split_tags
+from eventgen.shop.randomness import CounterRandom
 
 MIN_ORDERS_PER_STEP = 16
 MAX_ORDERS_PER_STEP = 1 << 16
@@ -70,7 +70,7 @@ class EventStream:
     """The events of one generator (replica or shard), in simulated-time order.
 
     Pools come from ``options.seed`` (the same shop for every replica and shard); the events
-    from :func:`eventgen.identity.event_seed` of the options, ``generator_id`` and ``run``,
+    from :func:`eventgen.shop.identity.event_seed` of the options, ``generator_id`` and ``run``,
     so generators, periods and runs never repeat each other (docs/events.md#identity).
     """
 
@@ -95,7 +95,7 @@ class EventStream:
         self._start = int(options.start.timestamp()) * MICROS + options.start.microsecond
         self._arrivals = ArrivalProfile.for_shop(options.locale, options.daily_profile)
         self._clock = self._start  # placement time (µs) of the latest order
-        # The same instant in operational time (see eventgen.arrivals): arrivals are a
+        # The same instant in operational time (see eventgen.shop.arrivals): arrivals are a
         # homogeneous Poisson process there, warped onto the clock by the daily profile.
         self._operational_clock = int(self._arrivals.to_operational(np.array([self._start]))[0])
         self._emitted_until = self._start  # simulated time (µs) of the latest emitted event
@@ -183,7 +183,7 @@ class EventStream:
 
     def _warm_up(self) -> None:
         order_rate, scale = self._rates()
-        # Chunk by chunk: only the open orders' events are kept (eventgen.lifecycle).
+        # Chunk by chunk: only the open orders' events are kept (eventgen.shop.lifecycle).
         for events in self._lifecycle.warm_up(self._start, order_rate, scale, self._arrivals):
             self._enqueue(events)
         self._warmed_up = True

@@ -16,23 +16,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from eventgen.errors import SinkError
-from eventgen.metrics import Metrics
-from eventgen.pacing import Pacer
-from eventgen.shapedpacing import ShapedPacer
+from eventgen.runtime.metrics import Metrics
+from eventgen.runtime.pacing import Pacer
+from eventgen.runtime.shapedpacing import ShapedPacer
+from eventgen.runtime.stopping import StopFlag as StopFlag
+from eventgen.runtime.stopping import stop_on_signals as stop_on_signals
+from eventgen.runtime.termination import write_termination_message
+from eventgen.runtime.timekeeping import keep_on_clock
 from eventgen.sinks.base import Sink
-from eventgen.stopping import StopFlag as StopFlag
-from eventgen.stopping import stop_on_signals as stop_on_signals
-from eventgen.termination import write_termination_message
-from eventgen.timekeeping import keep_on_clock
 
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-    from eventgen.batches import EventBatch
+    from eventgen.shop.batches import EventBatch
 
 
 class BatchSource(Protocol):
-    """What the loops need from ``eventgen.generation.EventStream``."""
+    """What the loops need from ``eventgen.shop.generation.EventStream``."""
 
     events_per_second: float
 
@@ -142,7 +142,7 @@ def run_stream(
 
     The source's ``events_per_second`` follows the target rate. With ``wall_clock`` (Unix
     seconds), it is also steered by how far event time has drifted from that clock, so
-    timestamps track wall time across rate changes (see eventgen.timekeeping); without it
+    timestamps track wall time across rate changes (see eventgen.runtime.timekeeping); without it
     (a replay from a fixed start) event time depends only on the rate. While paused
     (rate 0) nothing is generated.
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventgen.randomness import I64
+from eventgen.shop.randomness import I64
 
 ORDER_OFFSET = 1 << 40  # warm-up orders have negative numbers; tags must stay positive
 KIND_BITS = 8

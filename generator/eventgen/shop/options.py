@@ -13,7 +13,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from eventgen.bounds import MAX_DENSITY
-from eventgen.locales import supported_locale
+from eventgen.shop.locales import supported_locale
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -23,7 +23,7 @@ class GeneratorOptions(BaseModel):
 
     Rates are fractions in [0, 1]. Time is simulated: ``start`` is the simulated instant of
     the first emitted event and ``events_per_second`` the initial density of simulated time
-    (the :class:`~eventgen.generation.EventStream` attribute of the same name can change it).
+    (the :class:`~eventgen.shop.generation.EventStream` attribute of the same name can change it).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

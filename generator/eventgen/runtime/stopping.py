@@ -1,7 +1,7 @@
 """Stopping on SIGTERM/SIGINT: a flag the loops check, set by the signal handlers.
 
 Kept apart from the loops (and free of heavy imports) because the handlers must be in
-place from the first moment of a run: ``eventgen.cli.main`` installs them before it
+place from the first moment of a run: ``eventgen.cli.main.main`` installs them before it
 imports the generator, the cloud clients or the sinks, which takes a second or more. A
 signal that arrives during that time then ends the run cleanly with its summary, instead
 of killing it (SIGTERM, exit 143) or raising a traceback (SIGINT).

@@ -1,6 +1,6 @@
 """Live shape inputs: a polled shape file and the ``shape`` key of the live ConfigMap.
 
-Like the live rate (:mod:`eventgen.liverate`), a shape edit applies without a restart, and
+Like the live rate (:mod:`eventgen.runtime.liverate`), a shape edit applies without a restart, and
 a bad edit is logged and ignored: the shape in force stays, so a typo never stops a
 running stream. The first read of ``--shape`` is strict (a bad file is a one-line error,
 exit 2, before anything is generated).
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from eventgen.errors import ConfigError
-from eventgen.shape import Shape, parse_shape
+from eventgen.shape.document import Shape, parse_shape
 
 SHAPE_KEY = "shape"
 """The live ConfigMap's key holding the shape document (JSON); absent means flat."""

@@ -1,10 +1,10 @@
 """Pacing along a curve: the events due are the integral of the rate, not rate x time.
 
-:class:`eventgen.pacing.Pacer` re-anchors its schedule at every rate change; along a ramp
+:class:`eventgen.runtime.pacing.Pacer` re-anchors its schedule at every rate change; along a ramp
 the rate changes at every batch, and each re-anchor would lose the moments spent between
 batches (a ramp would run a few percent short). :class:`ShapedPacer` instead keeps one
 account from its start: ``due`` = the integral of base x factor over wall time so far
-(:meth:`eventgen.curve.Curve.integral`, exact piece by piece), and hands out a batch when
+(:meth:`eventgen.shape.curve.Curve.integral`, exact piece by piece), and hands out a batch when
 ``due`` covers it. Steps, ramps, bursts and a new base or shape (live, from any thread) all
 go through the same account, so no rounding accumulates. Same interface as ``Pacer``
 (``rate``, ``set_rate``, ``acquire``, ``dropped_seconds``), plus :meth:`set_curve`.
@@ -16,8 +16,8 @@ import threading
 import time
 
 from eventgen.bounds import MAX_RATE
-from eventgen.curve import Curve
-from eventgen.pacing import Clock, Sleep, validate_rate
+from eventgen.runtime.pacing import Clock, Sleep, validate_rate
+from eventgen.shape.curve import Curve
 
 
 class ShapedPacer:
@@ -25,7 +25,7 @@ class ShapedPacer:
 
     ``clock``: monotonic seconds (sleeps are measured on it); ``wall``: Unix seconds of
     ``clock``'s reading at construction, so the curve is evaluated on the wall clock
-    without following its jumps. Other parameters as :class:`eventgen.pacing.Pacer`.
+    without following its jumps. Other parameters as :class:`eventgen.runtime.pacing.Pacer`.
     """
 
     def __init__(

@@ -14,12 +14,12 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from eventgen.catalog import Catalog, vocabulary, weighted_labels
-from eventgen.faults import MALFORMED, TYPE_MASK, FaultPlan, malform
-from eventgen.lifecycle import EVENT_TYPES
-from eventgen.model import SCHEMA_VERSION, STATUS_OF_EVENT
-from eventgen.options import GeneratorOptions
-from eventgen.randomness import I64, U64, CounterRandom, Field
+from eventgen.shop.catalog import Catalog, vocabulary, weighted_labels
+from eventgen.shop.faults import MALFORMED, TYPE_MASK, FaultPlan, malform
+from eventgen.shop.lifecycle import EVENT_TYPES
+from eventgen.shop.model import SCHEMA_VERSION, STATUS_OF_EVENT
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.randomness import I64, U64, CounterRandom, Field
 
 ObjectArray = npt.NDArray[np.object_]
 _HEX_LOWER = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)

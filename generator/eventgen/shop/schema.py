@@ -1,4 +1,4 @@
-"""Schemas derived from :class:`eventgen.model.Event`: BigQuery table schema and JSON Schema.
+"""Schemas derived from :class:`eventgen.shop.model.Event`: BigQuery table schema and JSON Schema.
 
 Both come from the pydantic model's fields, so the table, the validator and the generator
 cannot drift apart.
@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Union, get_args, get_origin
 
-from eventgen.model import SCHEMA_VERSION, Event
+from eventgen.shop.model import SCHEMA_VERSION, Event
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -2,11 +2,11 @@
 
 A shape never holds a rate. ``spec.rate`` (``--rate``, the live ``ratePerReplica``) stays
 the one rate a user sets: the **base** the shape multiplies. Every part of a shape is a
-dimensionless factor, and the parts multiply (:mod:`eventgen.curve` evaluates them)::
+dimensionless factor, and the parts multiply (:mod:`eventgen.shape.curve` evaluates them)::
 
     rate(t) = base x daily(t) x stage(t) x burst_1(t) x burst_2(t) x ...
 
-- ``daily``: the batch's hour-of-week rhythm (:mod:`eventgen.arrivals`, averaging 1 over a
+- ``daily``: the batch's hour-of-week rhythm (:mod:`eventgen.shop.arrivals`, averaging 1 over a
   week) in the shop's local standard time.
 - ``stages``: steps and linear ramps, one after the other from ``start``; a ramp goes from
   the level before it to its own factor. Before ``start`` and, without ``repeatStages``,

@@ -1,7 +1,7 @@
 """Event identity: which inputs make a run distinct, and the event seed they give.
 
 ``event_id`` and ``order_id`` are counter-based draws under a stream's event seed
-(:mod:`eventgen.randomness`): order number ``n`` of two streams with the same seed gets the
+(:mod:`eventgen.shop.randomness`): order number ``n`` of two streams with the same seed gets the
 same ids. So the seed must change with everything that makes a run a different run, or a
 warehouse deduplicating by ``event_id`` drops one run as a copy of the other (two daily
 batches with one pinned seed shared 96.7% of their event_ids before this rule existed).
@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eventgen.options import GeneratorOptions
-from eventgen.seeding import derive_seed
+from eventgen.shop.options import GeneratorOptions
+from eventgen.shop.seeding import derive_seed
 
 IDENTITY_VERSION = "identity-1"
 """Bump when the rule changes: every id changes with it, on purpose."""

@@ -4,7 +4,7 @@ The pools are built once per seed and locale (brands from Faker's surnames, citi
 the packaged list of real cities, ``data/cities.json``); events then only draw indices into
 them, so a product_id always has the same name, category and price, and a customer_id
 always ships to the same city. JSON fragments of every pool entry are encoded here, once, so the
-per-event work is a lookup (see :mod:`eventgen.encoding`).
+per-event work is a lookup (see :mod:`eventgen.shop.encoding`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import numpy.typing as npt
 import orjson
 from faker import Faker
 
-from eventgen.locales import SUPPORTED_LOCALES
-from eventgen.model import ProductCategory
-from eventgen.randomness import F64, I64, cumulative_weights
-from eventgen.seeding import derive_seed
+from eventgen.shop.locales import SUPPORTED_LOCALES
+from eventgen.shop.model import ProductCategory
+from eventgen.shop.randomness import F64, I64, cumulative_weights
+from eventgen.shop.seeding import derive_seed
 
 I16 = npt.NDArray[np.int16]
 BRANDS_PER_CATEGORY = 8
@@ -40,7 +40,7 @@ VARIANT_SUFFIXES = ("II", "Plus", "Mini", "XL", "Lite", "III", "Max", "S")
 @lru_cache(maxsize=1)
 def vocabulary() -> dict[str, Any]:
     """The packaged product vocabulary and categorical weights (``data/catalog.json``)."""
-    text = resources.files("eventgen").joinpath("data/catalog.json").read_text("utf-8")
+    text = resources.files("eventgen.shop").joinpath("data/catalog.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     if set(data["categories"]) != {category.value for category in ProductCategory}:
         raise ValueError("data/catalog.json categories differ from model.ProductCategory")
@@ -50,7 +50,7 @@ def vocabulary() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def city_table() -> dict[str, dict[str, int]]:
     """Real cities per country code: ``{country: {city: population in thousands}}``."""
-    text = resources.files("eventgen").joinpath("data/cities.json").read_text("utf-8")
+    text = resources.files("eventgen.shop").joinpath("data/cities.json").read_text("utf-8")
     cities: dict[str, dict[str, int]] = json.loads(text)["cities"]
     return cities
 

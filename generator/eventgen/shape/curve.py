@@ -20,8 +20,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from eventgen.arrivals import FIRST_MONDAY_MICROS, MICROS, hour_of_week_weights
-from eventgen.shape import DAY_SECONDS, WEEK_SECONDS, Burst, Shape
+from eventgen.shape.document import DAY_SECONDS, WEEK_SECONDS, Burst, Shape
+from eventgen.shop.arrivals import FIRST_MONDAY_MICROS, MICROS, hour_of_week_weights
 
 HOUR_SECONDS = 3600.0
 _FIRST_MONDAY = FIRST_MONDAY_MICROS / MICROS

@@ -10,7 +10,7 @@ adjustment off), once, when the command starts: the event queue's runs are mmapp
 unmapped, a batch's arrays reuse the heap. Lower costs time: at 256 KiB every warm-up
 chunk was a fresh mapping and the warm-up took 2.5x as long.
 
-The warm-up (:meth:`eventgen.generation.EventStream.next_batch`'s first call) allocates
+The warm-up (:meth:`eventgen.shop.generation.EventStream.next_batch`'s first call) allocates
 and frees tens of megabytes of numpy arrays in chunks. glibc's allocator keeps freed heap
 pages for reuse, so without a trim they stay in the pod's resident set (and count against
 its memory limit) for the rest of the run: ~12 MB at 50,000 events/s on this project's

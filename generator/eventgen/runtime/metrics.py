@@ -20,7 +20,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from eventgen.sinks.base import DeliveryStats
 
 if TYPE_CHECKING:
-    from eventgen.shapedpacing import ShapedPacer
+    from eventgen.runtime.shapedpacing import ShapedPacer
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 """Seconds; sink writes range from sub-millisecond (files) to seconds (uploads)."""
