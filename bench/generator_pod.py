@@ -59,7 +59,7 @@ MEMORY_MARGIN_MB = 64
 16 MB of payload (~40 MB resident, bench pubsub_memory) more while the service is slow."""
 GOAL_PEAK_MB, GOAL_STEADY_MB, GOAL_FIRST_EVENT_S = 160.0, 128.0, 1.0
 IMPORTS = (
-    "import eventgen.cli.main, eventgen.cli.commands, eventgen.shop.generation, "
+    "import eventgen.cli.main, eventgen.cli.stream, eventgen.shop.generation, "
     "eventgen.sinks.pubsub, eventgen.runtime.liverate"
 )
 

@@ -1,4 +1,4 @@
-"""Build the sink that :class:`~eventgen.cli.settings.SinkSettings` describe.
+"""Build the sink that :class:`~eventgen.sinks.settings.SinkSettings` describe.
 
 Cloud client libraries are imported only for the sink in use, so ``--sink stdout`` starts
 fast and works without them configured.
@@ -10,8 +10,8 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 
-from eventgen.cli.settings import SinkSettings
 from eventgen.sinks.base import Sink
+from eventgen.sinks.settings import SinkSettings
 
 STREAM_ROTATE_SECONDS = 300.0
 """Files/objects of a stream complete at least every 5 minutes unless told otherwise."""
