@@ -14,7 +14,7 @@ import pytest
 from eventgen.cli.main import main
 from eventgen.shop.generation import EventStream
 from eventgen.shop.options import GeneratorOptions
-from tests.generator.cli_process import run_eventgen
+from tests.support.cli_process import run_eventgen
 
 START = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 

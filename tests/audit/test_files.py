@@ -12,7 +12,7 @@ import pytest
 
 from eventgen.cli.main import main
 from tests.audit.events import audit_json, batch_of_two_shards, generated, write_parts
-from tests.generator.cli_process import run_eventgen
+from tests.support.cli_process import run_eventgen
 
 
 @pytest.fixture(scope="module")

@@ -4,31 +4,26 @@ over objects a real ``eventgen batch --sink gcs`` uploaded."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.audit.events import audit_json, batch_of_two_shards
-from tests.generator.cli_process import run_eventgen
-from tests.support.gcs_emulator import GcsEmulator, running_gcs_emulator
+from tests.support.cli_process import run_eventgen
+from tests.support.gcs_emulator import GcsEmulator
+
+pytest_plugins = ["tests.support.gcs_fixtures"]
 
 BUCKET = "shop-dev-raw-data"
 DAY = "raw/events/dt=2026-11-26/"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[GcsEmulator]:
-    with running_gcs_emulator() as running:
-        yield running
-
-
 @pytest.fixture
-def bucket(emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+def bucket(gcs_emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A bucket holding a 2-shard batch of 20,000 events: shard 0 plain in 3+ parts, 1 gzip."""
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator.host)
-    emulator.wipe()
-    client = emulator.client()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator.host)
+    gcs_emulator.wipe()
+    client = gcs_emulator.client()
     client.create_bucket(BUCKET)
     batch_of_two_shards(
         20_000,
@@ -36,7 +31,7 @@ def bucket(emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
         "gcs",
         "--gcs-bucket",
         BUCKET,
-        env={"STORAGE_EMULATOR_HOST": emulator.host},
+        env={"STORAGE_EMULATOR_HOST": gcs_emulator.host},
     )
     return client.bucket(BUCKET)
 
@@ -81,13 +76,13 @@ def test_a_prefix_selects_the_objects_audited(bucket: Any, capsys: Any) -> None:
 
 
 def test_a_faulty_batch_in_the_bucket_passes_only_when_told(
-    emulator: GcsEmulator, bucket: Any, capsys: Any
+    gcs_emulator: GcsEmulator, bucket: Any, capsys: Any
 ) -> None:
     faults = ["--duplicate-rate", "0.01", "--malformed-rate", "0.005"]
     result = run_eventgen(
         ["batch", "--events", "8000", "--name", "faulty", "--start", "2026-11-26", "--sink",
          "gcs", "--gcs-bucket", BUCKET, "--gcs-prefix", "faulty/", "--gzip", *faults],
-        {"STORAGE_EMULATOR_HOST": emulator.host},
+        {"STORAGE_EMULATOR_HOST": gcs_emulator.host},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     code, verdict, _ = audit_json(capsys, f"gs://{BUCKET}/faulty/")

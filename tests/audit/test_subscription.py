@@ -3,7 +3,6 @@ against the local Pub/Sub server, fed by a real ``eventgen stream --sink pubsub`
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import orjson
@@ -12,10 +11,9 @@ from google.cloud import pubsub_v1
 
 from eventgen.cli.main import main
 from tests.audit.events import audit_json, generated
-from tests.generator.cli_process import clean_env, eventgen_command
+from tests.support.cli_process import eventgen_command, publishing
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
-from tests.support.waiting import wait_for
 
 pytest_plugins = ["tests.support.pubsub_fixtures"]
 
@@ -46,29 +44,25 @@ def test_a_stream_with_faults_and_a_stall_is_complete_when_the_audit_is_told(
     topic: TopicUnderTest, pubsub_server: PubSubServer, capsys: Any
 ) -> None:
     faults = ["--duplicate-rate", "0.01", "--malformed-rate", "0.01"]
-    process = subprocess.Popen(
-        eventgen_command(
-            "stream",
-            "--sink",
-            "pubsub",
-            "--pubsub-project",
-            PROJECT,
-            "--pubsub-topic",
-            topic.topic,
-            "--generator-id",
-            "shop-0",
-            "--rate",
-            "4000",
-            "--events",
-            "12000",
-            *faults,
-        ),
-        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
-        stderr=subprocess.PIPE,
+    command = eventgen_command(
+        "stream",
+        "--sink",
+        "pubsub",
+        "--pubsub-project",
+        PROJECT,
+        "--pubsub-topic",
+        topic.topic,
+        "--generator-id",
+        "shop-0",
+        "--rate",
+        "4000",
+        "--events",
+        "12000",
+        *faults,
     )
-    wait_for(lambda: pubsub_server.stats()["published"] >= 3000, 60, "3000 events published")
-    pubsub_server.stall(2.0)
-    _, stderr = process.communicate(timeout=120)
+    with publishing(pubsub_server, command, published=3000) as process:
+        pubsub_server.stall(2.0)
+        _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert pubsub_server.stats()["stalled_calls"] > 0, "the stall never hit the generator"
 

@@ -14,7 +14,7 @@ from eventgen.shop.arrivals import HOUR_MICROS, UTC_OFFSET_HOURS, WEEK_MICROS, A
 from eventgen.shop.generation import EventStream, batch_density
 from eventgen.shop.locales import SUPPORTED_LOCALES
 from eventgen.shop.options import GeneratorOptions
-from tests.generator.cli_process import run_eventgen
+from tests.support.cli_process import run_eventgen
 
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
 NIGHT = range(1, 5)  # 01:00-04:59 local

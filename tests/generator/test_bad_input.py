@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.generator.cli_process import run_eventgen
+from tests.support.cli_process import run_eventgen
 
 B = ["batch", "--events", "10"]
 S = ["stream", "--events", "5"]
@@ -205,7 +205,7 @@ def test_two_shards_on_one_machine_both_run_when_the_port_is_left_at_its_default
 ) -> None:
     # A shard that outlives the other keeps port 9102; the second one warns and goes on.
     env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTGEN_")}
-    from tests.generator.cli_process import eventgen_command
+    from tests.support.cli_process import eventgen_command
 
     first = subprocess.Popen(
         eventgen_command("stream", "--rate", "5", "--duration", "20s", "--output", "a/"),

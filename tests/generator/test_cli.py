@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from eventgen.shop.schema import bigquery_schema, json_schema
-from tests.generator.cli_process import run_eventgen, summary
+from tests.support.cli_process import run_eventgen, summary
 
 # Bad input: tests/generator/test_bad_input.py (a table of command lines and environments).
 
@@ -105,7 +105,7 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
     import pty
     import subprocess
 
-    from tests.generator.cli_process import clean_env, eventgen_command
+    from tests.support.cli_process import clean_env, eventgen_command
 
     args = ["batch", "--events", "30000", "--chunk-size", "5000", "--output", f"{tmp_path}/"]
     piped = run_eventgen(args)

@@ -9,7 +9,7 @@ from typing import Any
 
 from google.cloud import pubsub_v1
 
-from tests.generator.cli_process import clean_env, eventgen_command, run_eventgen, summary
+from tests.support.cli_process import clean_env, eventgen_command, run_eventgen, summary
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
 from tests.support.waiting import wait_for

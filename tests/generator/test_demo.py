@@ -7,17 +7,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.generator.cli_process import clean_env
+from tests.support.cli_process import clean_env
 
 
-def test_demo_writes_a_batch_and_a_stream_and_shows_an_event(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "eventgen.demo", "--out", str(tmp_path / "out")],
+def run_demo(out: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m eventgen.demo --out OUT``, as ``./dev demo`` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "eventgen.demo", "--out", str(out)],
         env=clean_env(),
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_demo_writes_a_batch_and_a_stream_and_shows_an_event(tmp_path: Path) -> None:
+    result = run_demo(tmp_path / "out")
     assert result.returncode == 0, result.stderr
     (batch,) = (tmp_path / "out" / "batch").iterdir()
     (stream,) = (tmp_path / "out" / "stream").iterdir()
@@ -33,12 +38,6 @@ def test_demo_writes_a_batch_and_a_stream_and_shows_an_event(tmp_path: Path) -> 
 
 def test_a_second_demo_run_replaces_the_first_runs_stream_file(tmp_path: Path) -> None:
     for _ in range(2):
-        result = subprocess.run(
-            [sys.executable, "-m", "eventgen.demo", "--out", str(tmp_path / "out")],
-            env=clean_env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_demo(tmp_path / "out")
         assert result.returncode == 0, result.stderr
     assert len(list((tmp_path / "out" / "stream").iterdir())) == 1

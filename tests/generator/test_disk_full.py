@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.generator.cli_process import clean_env, eventgen_command, summary
+from tests.support.cli_process import clean_env, eventgen_command, summary
 
 FILE_SIZE_LIMIT = 200_000  # bytes: the first part stops in the middle of an event
 

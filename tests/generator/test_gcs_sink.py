@@ -13,22 +13,18 @@ import pytest
 from eventgen.errors import SinkError
 from eventgen.sinks.gcs import GcsSink, object_prefix
 from tests.generator.batches import make_batch, sequences
-from tests.generator.cli_process import run_eventgen, summary
-from tests.support.gcs_emulator import GcsEmulator, running_gcs_emulator
+from tests.support.cli_process import run_eventgen, summary
+from tests.support.gcs_emulator import GcsEmulator
+
+pytest_plugins = ["tests.support.gcs_fixtures"]
 
 BUCKET = "shop-dev-raw-data"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[GcsEmulator]:
-    with running_gcs_emulator() as running:
-        yield running
-
-
 @pytest.fixture
-def client(emulator: GcsEmulator) -> Iterator[Any]:
-    emulator.wipe()
-    made = emulator.client()
+def client(gcs_emulator: GcsEmulator) -> Iterator[Any]:
+    gcs_emulator.wipe()
+    made = gcs_emulator.client()
     made.create_bucket(BUCKET)
     yield made
 
@@ -89,10 +85,10 @@ def test_a_missing_bucket_is_a_one_line_sink_error(client: Any) -> None:
 
 
 def test_sharded_batch_lands_as_expected_objects_and_reruns_overwrite(
-    client: Any, emulator: GcsEmulator
+    client: Any, gcs_emulator: GcsEmulator
 ) -> None:
     total, shards = 5_000, 3
-    env = {"STORAGE_EMULATOR_HOST": emulator.host}
+    env = {"STORAGE_EMULATOR_HOST": gcs_emulator.host}
     base = ["batch", "--sink", "gcs", "--gcs-bucket", BUCKET, "--gcs-prefix", "raw/",
             "--name", "nightly", "--events", str(total), "--shard-count", str(shards),
             "--start", "2026-11-26", "--rotate-bytes", "256KiB"]  # fmt: skip

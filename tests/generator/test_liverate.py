@@ -107,24 +107,32 @@ def test_a_rate_file_that_does_not_exist_is_said_once_and_applies_when_it_appear
     assert seen == [7.0]
 
 
-def test_rate_file_watcher_thread_polls(tmp_path: Path) -> None:
-    path = tmp_path / "rate"
-    path.write_text("5")
+def rates_polled_until(path: Path, text: str, failure: str) -> list[float]:
+    """Start a polling RateFileWatcher on ``path``, write ``text`` there, and return every
+    rate its thread reported until it reported that one."""
+    wanted = float(text)
     changed = threading.Event()
     seen: list[float] = []
 
     def record(rate: float) -> None:
         seen.append(rate)
-        if rate == 9:
+        if rate == wanted:
             changed.set()
 
     watcher = RateFileWatcher(path, record, interval=0.05)
     watcher.start()
     try:
-        path.write_text("9")
-        assert changed.wait(10), "the polling thread never reported the new rate"
+        path.write_text(text)
+        assert changed.wait(10), failure
     finally:
         watcher.stop()
+    return seen
+
+
+def test_rate_file_watcher_thread_polls(tmp_path: Path) -> None:
+    path = tmp_path / "rate"
+    path.write_text("5")
+    seen = rates_polled_until(path, "9", "the polling thread never reported the new rate")
     assert seen == [5.0, 9.0]
 
 
@@ -180,20 +188,7 @@ def test_a_rate_file_that_is_not_text_is_ignored_and_watching_goes_on(tmp_path: 
     # A binary file (a wrong path, a half-copied file) must not end the polling thread.
     path = tmp_path / "rate"
     path.write_bytes(b"\xff\xfe\x00")
-    changed = threading.Event()
-    seen: list[float] = []
-
-    def record(rate: float) -> None:
-        seen.append(rate)
-        changed.set()
-
-    watcher = RateFileWatcher(path, record, interval=0.05)
-    watcher.start()
-    try:
-        path.write_text("7")
-        assert changed.wait(10), "the polling thread stopped at the binary contents"
-    finally:
-        watcher.stop()
+    seen = rates_polled_until(path, "7", "the polling thread stopped at the binary contents")
     assert seen == [7.0]
 
 

@@ -7,7 +7,7 @@ import subprocess
 
 from kubernetes import client
 
-from tests.generator.cli_process import clean_env, eventgen_command, summary
+from tests.support.cli_process import clean_env, eventgen_command, summary
 from tests.support.controlplane import ControlPlane
 from tests.support.processes import free_port
 from tests.support.scraping import target_rate

@@ -14,7 +14,7 @@ import pytest
 
 from eventgen.runtime.metrics import Metrics, MetricsServer
 from eventgen.sinks.base import DeliveryStats
-from tests.generator.cli_process import clean_env, eventgen_command, summary
+from tests.support.cli_process import clean_env, eventgen_command, summary
 from tests.support.processes import free_port
 from tests.support.waiting import wait_for
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.generator.cli_process import eventgen_command
+from tests.support.cli_process import eventgen_command
 
 
 def without_credentials(home: Path) -> dict[str, str]:

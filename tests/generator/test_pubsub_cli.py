@@ -14,7 +14,13 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.generator.cli_process import clean_env, eventgen_command, run_eventgen, summary
+from tests.support.cli_process import (
+    clean_env,
+    eventgen_command,
+    publishing,
+    run_eventgen,
+    summary,
+)
 from tests.support.processes import free_port
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest, drain
@@ -68,14 +74,10 @@ def test_100000_streamed_events_arrive_once_gap_free_with_attributes(
 def test_a_server_unavailable_mid_stream_loses_nothing_and_exits_0(
     pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
 ) -> None:
-    process = subprocess.Popen(
-        stream_command(pubsub_topic.topic, "--rate", "5000", "--events", "25000"),
-        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
-        stderr=subprocess.PIPE,
-    )
-    wait_for(lambda: pubsub_server.stats()["published"] >= 5000, 60, "5000 events published")
-    pubsub_server.fail_unavailable(3.0)
-    _, stderr = process.communicate(timeout=120)
+    command = stream_command(pubsub_topic.topic, "--rate", "5000", "--events", "25000")
+    with publishing(pubsub_server, command, published=5000) as process:
+        pubsub_server.fail_unavailable(3.0)
+        _, stderr = process.communicate(timeout=120)
 
     assert process.returncode == 0, stderr
     assert pubsub_server.stats()["refused_calls"] > 0, "the fault never hit the generator"
@@ -86,16 +88,12 @@ def test_a_server_unavailable_mid_stream_loses_nothing_and_exits_0(
 def test_sigterm_while_the_server_is_unavailable_still_delivers_everything_generated(
     pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
 ) -> None:
-    process = subprocess.Popen(
-        stream_command(pubsub_topic.topic, "--rate", "4000", "--flush-timeout", "60s"),
-        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
-        stderr=subprocess.PIPE,
-    )
-    wait_for(lambda: pubsub_server.stats()["published"] >= 2000, 60, "2000 events published")
-    pubsub_server.fail_unavailable(3.0)
-    wait_for(lambda: pubsub_server.stats()["refused_calls"] > 0, 30, "a refused publish")
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=120)
+    command = stream_command(pubsub_topic.topic, "--rate", "4000", "--flush-timeout", "60s")
+    with publishing(pubsub_server, command, published=2000) as process:
+        pubsub_server.fail_unavailable(3.0)
+        wait_for(lambda: pubsub_server.stats()["refused_calls"] > 0, 30, "a refused publish")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
 
     assert process.returncode == 0, stderr
     report = summary(stderr)
@@ -126,17 +124,13 @@ def test_a_missing_topic_given_by_environment_is_one_line_and_non_zero(
 def test_sigterm_while_the_server_does_not_answer_gives_up_after_the_flush_timeout(
     pubsub_topic: TopicUnderTest, pubsub_server: PubSubServer
 ) -> None:
-    process = subprocess.Popen(
-        stream_command(pubsub_topic.topic, "--rate", "2000", "--flush-timeout", "2s"),
-        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
-        stderr=subprocess.PIPE,
-    )
-    wait_for(lambda: pubsub_server.stats()["published"] >= 1000, 60, "1000 events published")
-    pubsub_server.stall(600)
-    wait_for(lambda: pubsub_server.stats()["stalled_calls"] > 0, 30, "a stalled publish")
-    process.send_signal(signal.SIGTERM)
-    # Far below the 600 s stall and the 600 s retry deadline: the flush timeout decides.
-    _, stderr = process.communicate(timeout=60)
+    command = stream_command(pubsub_topic.topic, "--rate", "2000", "--flush-timeout", "2s")
+    with publishing(pubsub_server, command, published=1000) as process:
+        pubsub_server.stall(600)
+        wait_for(lambda: pubsub_server.stats()["stalled_calls"] > 0, 30, "a stalled publish")
+        process.send_signal(signal.SIGTERM)
+        # Far below the 600 s stall and the 600 s retry deadline: the flush timeout decides.
+        _, stderr = process.communicate(timeout=60)
 
     assert process.returncode == 1, stderr
     errors = [line for line in stderr.decode().splitlines() if line.startswith("eventgen: error")]
@@ -199,22 +193,13 @@ def test_a_permanent_error_while_other_requests_retry_ends_the_run_promptly(
     # Every lane is retrying UNAVAILABLE when one retry is answered PERMISSION_DENIED: the
     # sink has failed, and the other lanes must give up their retries at once instead of
     # holding the exit for the 600 s retry deadline.
-    process = subprocess.Popen(
-        stream_command(pubsub_topic.topic, "--rate", "4000", "--events", "1000000"),
-        env=clean_env({"PUBSUB_EMULATOR_HOST": pubsub_server.address}),
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_for(lambda: pubsub_server.stats()["published"] >= 2000, 60, "2000 events published")
+    command = stream_command(pubsub_topic.topic, "--rate", "4000", "--events", "1000000")
+    with publishing(pubsub_server, command, published=2000) as process:
         pubsub_server.fail_unavailable(600)
         pubsub_server.deny_call(8)
         wait_for(lambda: pubsub_server.stats()["denied_calls"] > 0, 30, "a denied publish")
         # A behaviour bound far below the retry deadline, not a benchmark.
         _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
     assert process.returncode == 1, stderr
     errors = [line for line in stderr.decode().splitlines() if line.startswith("eventgen: error")]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Callable
 
 from prometheus_client import generate_latest
 
@@ -12,33 +14,23 @@ from eventgen.runtime.runner import StopFlag, run_stream
 from eventgen.shop.batches import EventBatch
 from eventgen.shop.generation import EventStream
 from eventgen.shop.options import GeneratorOptions
-from eventgen.sinks.base import DeliveryStats
+from eventgen.sinks.memory import MemorySink
 from tests.support.clock import SimulatedClock
 
 RATE = 200.0
 
 
-class StallingSink:
-    """Delivers at once, except that write number ``stall_at`` takes ``stall`` seconds."""
+def stall_at_write(
+    clock: SimulatedClock, number: int, stall: float
+) -> Callable[[EventBatch], None]:
+    """A write hook: write ``number`` (from 1) takes ``stall`` seconds of the clock."""
+    writes = itertools.count(1)
 
-    def __init__(self, clock: SimulatedClock, stall_at: int, stall: float) -> None:
-        self.stats = DeliveryStats()
-        self._clock = clock
-        self._stall_at = stall_at
-        self._stall = stall
-        self.writes = 0
+    def stall_once(batch: EventBatch) -> None:
+        if next(writes) == number:
+            clock.now += stall
 
-    def write(self, batch: EventBatch) -> None:
-        self.writes += 1
-        if self.writes == self._stall_at:
-            self._clock.now += self._stall
-        self.stats.add_delivered(len(batch), len(batch.jsonl()))
-
-    def flush(self, timeout: float | None = None) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+    return stall_once
 
 
 def exposed(metrics: Metrics, name: str) -> float:
@@ -55,7 +47,7 @@ def stream_with_stall(stall: float) -> tuple[Metrics, Pacer]:
     metrics = Metrics()
     run_stream(
         EventStream(options, "dropped-check"),
-        StallingSink(clock, stall_at=5, stall=stall),
+        MemorySink(on_write=stall_at_write(clock, 5, stall), keep=False),
         pacer,
         location="memory",
         metrics=metrics,

@@ -9,20 +9,9 @@ import pytest
 from eventgen.runtime.shapedpacing import ShapedPacer
 from eventgen.shape.curve import Curve
 from eventgen.shape.document import parse_shape
+from tests.support.clock import SimulatedClock
 
 START = 1_795_392_000.0  # Monday 2026-11-23 00:00 UTC
-
-
-class SimulatedClock:
-    def __init__(self) -> None:
-        self.now = 1000.0  # monotonic: small, so sleeps of microseconds still move it
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.now += seconds
 
 
 def drive(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.generator.cli_process import clean_env, eventgen_command, summary
+from tests.support.cli_process import clean_env, eventgen_command, summary
 from tests.support.waiting import wait_for
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from contextlib import redirect_stderr
 
 import pytest
@@ -40,29 +41,28 @@ def finish_quietly(report: Summary, stop: StopFlag) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-def messages(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
-    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "eventgen"]
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> Callable[[], list[tuple[int, str]]]:
+    """The (level, message) pairs the ``eventgen`` logger said, from INFO up."""
+    caplog.set_level(logging.INFO, logger="eventgen")
+    return lambda: [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "eventgen"]
 
 
 def test_a_clean_stop_says_everything_generated_was_delivered(
-    caplog: pytest.LogCaptureFixture,
+    log: Callable[[], list[tuple[int, str]]],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="eventgen")
     code, _ = finish_quietly(summary(1000, 1000, 0), stopped())
     assert code == 0
-    assert messages(caplog) == [
-        (logging.INFO, "stopped by SIGTERM after delivering what was generated")
-    ]
+    assert log() == [(logging.INFO, "stopped by SIGTERM after delivering what was generated")]
 
 
 def test_a_timed_out_flush_after_a_signal_says_what_was_not_delivered_and_why(
-    caplog: pytest.LogCaptureFixture,
+    log: Callable[[], list[tuple[int, str]]],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="eventgen")
     report = summary(1000, 700, 300, error="pubsub: flush timed out after 2 s")
     code, stderr = finish_quietly(report, stopped())
     assert code == 1
-    [(level, text)] = messages(caplog)
+    [(level, text)] = log()
     assert level == logging.WARNING
     assert "after delivering what was generated" not in text
     assert text.startswith("stopped by SIGTERM, but delivery did not complete")
@@ -72,20 +72,18 @@ def test_a_timed_out_flush_after_a_signal_says_what_was_not_delivered_and_why(
 
 
 def test_failed_events_without_an_error_are_not_reported_as_delivered(
-    caplog: pytest.LogCaptureFixture,
+    log: Callable[[], list[tuple[int, str]]],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="eventgen")
     finish_quietly(summary(500, 480, 20), stopped("SIGINT"))
-    [(level, text)] = messages(caplog)
+    [(level, text)] = log()
     assert level == logging.WARNING
     assert text.startswith("stopped by SIGINT, but delivery did not complete")
     assert "20 of 500 generated events not delivered (20 failed)" in text
 
 
 def test_a_run_that_ended_without_a_signal_says_nothing_about_stopping(
-    caplog: pytest.LogCaptureFixture,
+    log: Callable[[], list[tuple[int, str]]],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="eventgen")
     code, _ = finish_quietly(summary(10, 10, 0), StopFlag())
     assert code == 0
-    assert messages(caplog) == []
+    assert log() == []

@@ -7,7 +7,7 @@ so it sets the pods' start-up time and memory (bench generator_pod); a flag stil
 from __future__ import annotations
 
 from eventgen.bounds import STREAM_MAX_IN_FLIGHT_ORDERS
-from tests.generator.cli_process import run_eventgen
+from tests.support.cli_process import run_eventgen
 
 REPLAY = ["--run-id", "", "--start", "2026-11-26T12:00:00Z", "--seed", "5"]
 

@@ -10,28 +10,9 @@ import pytest
 from eventgen.runtime.metrics import Metrics
 from eventgen.runtime.pacing import Pacer
 from eventgen.runtime.runner import StopFlag, run_stream
-from eventgen.shop.batches import EventBatch
 from eventgen.shop.generation import EventStream
 from eventgen.shop.options import GeneratorOptions
-from eventgen.sinks.base import DeliveryStats
-
-
-class RecordingSink:
-    """Keeps (monotonic time, events) of every write; delivers instantly."""
-
-    def __init__(self) -> None:
-        self.stats = DeliveryStats()
-        self.writes: list[tuple[float, int]] = []
-
-    def write(self, batch: EventBatch) -> None:
-        self.writes.append((time.monotonic(), len(batch)))
-        self.stats.add_delivered(len(batch), len(batch.jsonl()))
-
-    def flush(self, timeout: float | None = None) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+from eventgen.sinks.memory import MemorySink
 
 
 @pytest.mark.slow
@@ -40,7 +21,10 @@ def test_achieved_rate_over_10_seconds_is_within_1_percent() -> None:
     options = GeneratorOptions(start=dt.datetime.now(dt.UTC), events_per_second=rate)
     source = EventStream(options, "rate-check")
     source.next_batch(1)  # warm-up (pools, first draws) outside the measured window
-    sink = RecordingSink()
+    writes: list[tuple[float, int]] = []  # (monotonic time, events) of every write
+    sink = MemorySink(
+        on_write=lambda batch: writes.append((time.monotonic(), len(batch))), keep=False
+    )
     summary = run_stream(
         source,
         sink,
@@ -50,7 +34,7 @@ def test_achieved_rate_over_10_seconds_is_within_1_percent() -> None:
         stop=StopFlag(),
         duration=12.5,
     )
-    assert summary.generated == summary.delivered == sum(n for _, n in sink.writes)
-    start = sink.writes[0][0] + 1.0
-    in_window = sum(n for t, n in sink.writes if start <= t < start + 10.0)
+    assert summary.generated == summary.delivered == sum(n for _, n in writes)
+    start = writes[0][0] + 1.0
+    in_window = sum(n for t, n in writes if start <= t < start + 10.0)
     assert in_window == pytest.approx(rate * 10, rel=0.01)

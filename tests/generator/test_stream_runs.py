@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from eventgen.runtime.runs import parse_run_id, run_token, stream_generator_id
-from tests.generator.cli_process import run_eventgen, summary
+from tests.support.cli_process import run_eventgen, summary
 
 POD = "shop-7d9f8c6b5-x2x9q"
 RUN_TOKEN = re.compile(r"^\d{8}T\d{6}Z$")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.generator.cli_process import clean_env, eventgen_command, run_eventgen, summary
+from tests.support.cli_process import clean_env, eventgen_command, run_eventgen, summary
 
 
 def read_events(folder: Path) -> list[dict[str, object]]:

@@ -24,7 +24,7 @@ from eventgen.runtime.timekeeping import (
 from eventgen.shop.batches import EventBatch
 from eventgen.shop.generation import EventStream
 from eventgen.shop.options import GeneratorOptions
-from eventgen.sinks.base import DeliveryStats
+from eventgen.sinks.memory import MemorySink
 
 
 class FakeSource:
@@ -90,11 +90,10 @@ def test_shifting_event_time_moves_timestamps_and_keeps_sequences() -> None:
         shifted.shift_event_time(-1.0)
 
 
-class LagSink:
-    """Records, per write, the wall time and the event timestamps it carried."""
+class LagRecorder:
+    """Notes, per write, the wall time and the event timestamps it carried."""
 
     def __init__(self) -> None:
-        self.stats = DeliveryStats()
         self.lags: list[tuple[float, float]] = []  # (seconds since start, lag in seconds)
         self.started = time.time()
         self.orders: dict[str, float] = {}
@@ -110,13 +109,6 @@ class LagSink:
             if previous is not None and stamp < previous:
                 self.out_of_order += 1
             self.orders[event["order_id"]] = stamp
-        self.stats.add_delivered(len(batch), len(batch.jsonl()))
-
-    def flush(self, timeout: float | None = None) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.mark.slow
@@ -126,7 +118,8 @@ def test_timestamps_track_the_wall_clock_through_a_rise_and_a_drop() -> None:
     options = GeneratorOptions(seed=11, start=dt.datetime.now(dt.UTC), events_per_second=200)
     source = EventStream(options, "clocked")
     source.next_batch(0)  # the open orders are simulated before pacing starts, as the CLI does
-    pacer, sink, stop = Pacer(200), LagSink(), StopFlag()
+    pacer, lags, stop = Pacer(200), LagRecorder(), StopFlag()
+    sink = MemorySink(on_write=lags.write, keep=False)
 
     def ramp() -> None:
         for delay, rate in ((3, 2_000.0), (5, 50.0), (5, None)):
@@ -140,11 +133,11 @@ def test_timestamps_track_the_wall_clock_through_a_rise_and_a_drop() -> None:
     run_stream(
         source, sink, pacer, location="memory", metrics=Metrics(), stop=stop, wall_clock=time.time
     )
-    settled = [lag for at, lag in sink.lags if at > 0.5]
+    settled = [lag for at, lag in lags.lags if at > 0.5]
     assert len(settled) > 10_000
     worst = max(settled, key=abs)
     assert abs(worst) < 1.0, f"an event stamped {worst:+.2f} s away from when it was sent"
-    assert sink.out_of_order == 0, "an order's steps must stay in order"
+    assert lags.out_of_order == 0, "an order's steps must stay in order"
 
 
 class SimulatedTime:
@@ -171,12 +164,11 @@ class SimulatedTime:
             self.stop.set()
 
 
-class StampSink:
-    """Records how far each event's timestamp is from the simulated moment it is written."""
+class StampRecorder:
+    """Notes how far each event's timestamp is from the simulated moment it is written."""
 
     def __init__(self, time: SimulatedTime) -> None:
         self.time = time
-        self.stats = DeliveryStats()
         self.ahead = 0.0  # most seconds an event was stamped after the moment it was written
         self.behind = 0.0
         self.events = 0
@@ -193,13 +185,6 @@ class StampSink:
                 self.out_of_order += 1
             self.last_stamp[event["order_id"]] = stamp
         self.events += len(batch)
-        self.stats.add_delivered(len(batch), 0)
-
-    def flush(self, timeout: float | None = None) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.mark.parametrize(
@@ -224,17 +209,17 @@ def test_the_documented_timestamp_bound_holds_through_rises_and_drops_on_a_simul
     source.next_batch(0)  # the open orders, simulated before pacing starts, as the CLI does
     pacer = Pacer(first_rate, clock=time_.clock, sleep=time_.sleep)
     time_.pacer = pacer
-    sink = StampSink(time_)
+    stamps = StampRecorder(time_)
     run_stream(
         source,
-        sink,
+        MemorySink(on_write=stamps.write, keep=False),
         pacer,
         location="memory",
         metrics=Metrics(),
         stop=time_.stop,
         wall_clock=time_.clock,
     )
-    assert sink.events > first_rate * 2
-    assert sink.ahead <= AHEAD_BOUND_SECONDS, f"an event stamped {sink.ahead:.3f} s ahead"
-    assert sink.behind <= BEHIND_BOUND_SECONDS, f"an event stamped {sink.behind:.3f} s behind"
-    assert sink.out_of_order == 0, "an order's steps must stay in order"
+    assert stamps.events > first_rate * 2
+    assert stamps.ahead <= AHEAD_BOUND_SECONDS, f"an event stamped {stamps.ahead:.3f} s ahead"
+    assert stamps.behind <= BEHIND_BOUND_SECONDS, f"an event stamped {stamps.behind:.3f} s behind"
+    assert stamps.out_of_order == 0, "an order's steps must stay in order"

@@ -6,10 +6,16 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.waiting import wait_for
+
+if TYPE_CHECKING:
+    from tests.support.pubsub_server import PubSubServer
+
 SUMMARY = re.compile(r"^eventgen: (stream|batch) summary: (.*)$", re.MULTILINE)
 
 
@@ -48,3 +54,25 @@ def summary(stderr: bytes | str) -> dict[str, str]:
     match = SUMMARY.search(text)
     assert match, f"no summary line in stderr:\n{text}"
     return dict(field.split("=", 1) for field in match.group(2).split())
+
+
+@contextmanager
+def publishing(
+    server: PubSubServer, command: Sequence[str], *, published: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``command`` running against the local Pub/Sub ``server`` (stderr piped), handed over
+    once ``published`` events reached it; killed if the block leaves it running."""
+    process = subprocess.Popen(
+        list(command),
+        env=clean_env({"PUBSUB_EMULATOR_HOST": server.address}),
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(
+            lambda: server.stats()["published"] >= published, 60, f"{published} events published"
+        )
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
