@@ -3,7 +3,8 @@
 The environment supplies defaults, flags override them. Environment values are converted
 and checked exactly like flag values, so a bad ``EVENTGEN_RATE`` fails with the same
 reason as a bad ``--rate``, as one line naming the variable
-(:class:`~eventgen.errors.ConfigError`).
+(:class:`~eventgen.errors.ConfigError`). The names follow :func:`eventgen.contract.env_name`,
+the rule the operator -> generator contract table is written in.
 """
 
 from __future__ import annotations
@@ -12,14 +13,8 @@ import argparse
 from collections.abc import Mapping
 
 from eventgen.cli.converters import true_or_false
+from eventgen.contract import env_name
 from eventgen.errors import ConfigError
-
-ENV_PREFIX = "EVENTGEN_"
-
-
-def env_name(flag: str) -> str:
-    """``--foo-bar`` -> ``EVENTGEN_FOO_BAR``."""
-    return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
 
 
 def parse_bool(text: str, name: str) -> bool:

@@ -24,6 +24,7 @@ from eventgen.cli.commands import (
     requested_sink,
     serving_metrics,
 )
+from eventgen.contract import POD_NAMESPACE
 from eventgen.errors import ConfigError
 from eventgen.runtime.liveshape import ShapeFileWatcher, configmap_shape_listener, read_shape_file
 from eventgen.runtime.metrics import Metrics
@@ -129,7 +130,7 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag)
     if args.shape:
         watchers.append(ShapeFileWatcher(Path(args.shape), live))
     if args.rate_configmap:
-        namespace, name = parse_configmap_ref(args.rate_configmap, environ.get("POD_NAMESPACE"))
+        namespace, name = parse_configmap_ref(args.rate_configmap, environ.get(POD_NAMESPACE))
         # --shape, when given, wins over the ConfigMap's shape (a local override).
         listener = None if args.shape else configmap_shape_listener(live)
         watchers.append(

@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from eventgen.bounds import rate_problem
+from eventgen.contract import LIVE_RATE_KEY, POD_NAMESPACE
 from eventgen.errors import ConfigError, LiveRateError
-
-RATE_KEY = "ratePerReplica"
-"""The ConfigMap data key holding the rate in events per second for each replica."""
 
 RateCallback = Callable[[float], None]
 
@@ -45,7 +43,7 @@ def parse_rate(text: str, source: str) -> float:
     return rate
 
 
-def rate_from_configmap(configmap: Any, key: str = RATE_KEY) -> float:
+def rate_from_configmap(configmap: Any, key: str = LIVE_RATE_KEY) -> float:
     """The rate a ConfigMap (a ``V1ConfigMap`` or its dict form) holds under ``key``."""
     if isinstance(configmap, dict):
         metadata = configmap.get("metadata") or {}
@@ -62,7 +60,7 @@ def rate_from_configmap(configmap: Any, key: str = RATE_KEY) -> float:
 def parse_configmap_ref(ref: str, default_namespace: str | None = None) -> tuple[str, str]:
     """Split ``[NAMESPACE/]NAME`` into (namespace, name); namespace defaults to POD_NAMESPACE."""
     namespace, _, name = ref.rpartition("/")
-    namespace = namespace or default_namespace or os.environ.get("POD_NAMESPACE") or ""
+    namespace = namespace or default_namespace or os.environ.get(POD_NAMESPACE) or ""
     if not name or not namespace or "/" in namespace:
         raise ConfigError(
             f"--rate-configmap {ref!r}: expected NAMESPACE/NAME, or NAME with POD_NAMESPACE set"

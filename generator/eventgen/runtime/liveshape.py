@@ -14,11 +14,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from eventgen.contract import LIVE_SHAPE_KEY
 from eventgen.errors import ConfigError
 from eventgen.shape.document import Shape, parse_shape
-
-SHAPE_KEY = "shape"
-"""The live ConfigMap's key holding the shape document (JSON); absent means flat."""
 
 ShapeCallback = Callable[[Shape], None]
 
@@ -43,9 +41,9 @@ def shape_from_configmap(configmap: Any) -> Shape:
     else:
         name = f"{configmap.metadata.namespace}/{configmap.metadata.name}"
         data = configmap.data or {}
-    if SHAPE_KEY not in data:
+    if LIVE_SHAPE_KEY not in data:
         return Shape()
-    return parse_shape(str(data[SHAPE_KEY]), f"ConfigMap {name} key {SHAPE_KEY}")
+    return parse_shape(str(data[LIVE_SHAPE_KEY]), f"ConfigMap {name} key {LIVE_SHAPE_KEY}")
 
 
 class ShapeFileWatcher:
