@@ -73,6 +73,32 @@ def rate_problem(rate: float) -> str | None:
     return None
 
 
+def checked_rate(rate: float) -> float:
+    """``rate`` (events/s) if acceptable, else ValueError ``rate <rate> <why>``."""
+    problem = rate_problem(rate)
+    if problem:
+        raise ValueError(f"rate {rate!r} {problem}")
+    return float(rate)
+
+
+def parse_rate(text: str) -> float:
+    """A rate in events per second written as text, else ValueError ``rate '<text>' <why>``.
+
+    The one parser of rates: ``--rate`` and ``EVENTGEN_RATE`` (where argparse and the
+    environment defaults turn the ValueError into a one-line error, exit 2), the live rate
+    file and ConfigMap (where :mod:`eventgen.runtime.liverate` names the source, logs it and
+    keeps the rate in force).
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"rate {text!r} is not a number") from None
+    problem = rate_problem(value)
+    if problem:
+        raise ValueError(f"rate {text!r} {problem}")
+    return value
+
+
 def period_problem(start: dt.datetime, span_seconds: float = 0.0) -> str | None:
     """Why a run from ``start`` covering ``span_seconds`` would leave BigQuery's range."""
     if start < EARLIEST_START:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from eventgen.bounds import MAX_DURATION_SECONDS, period_problem, rate_problem
+from eventgen.bounds import MAX_DURATION_SECONDS, period_problem
 
 T = TypeVar("T")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -117,18 +117,6 @@ def _integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not an integer") from None
-
-
-def rate_value(text: str) -> float:
-    """A rate in events per second: finite, >= 0, at most :data:`eventgen.bounds.MAX_RATE`."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"rate {text!r} is not a number") from None
-    problem = rate_problem(value)
-    if problem:
-        raise ValueError(f"rate {text!r} {problem}")
-    return value
 
 
 def finite_float(text: str) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from eventgen import __version__
-from eventgen.bounds import MAX_RATE, STREAM_MAX_IN_FLIGHT_ORDERS
+from eventgen.bounds import MAX_RATE, STREAM_MAX_IN_FLIGHT_ORDERS, parse_rate
 from eventgen.cli.converters import (
     exit_code,
     finite_float,
@@ -23,7 +23,6 @@ from eventgen.cli.converters import (
     parse_start,
     port_number,
     positive_int,
-    rate_value,
     true_or_false,
 )
 from eventgen.cli.environment import apply_environment
@@ -269,7 +268,7 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     )
     stream.add_argument(
         "--rate",
-        type=flag_type(rate_value),
+        type=flag_type(parse_rate),
         default=10.0,
         help=f"events per second (default 10; 0 pauses; at most {MAX_RATE:,.0f})",
     )

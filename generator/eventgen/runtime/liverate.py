@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from eventgen.bounds import rate_problem
+from eventgen import bounds
 from eventgen.contract import LIVE_RATE_KEY, POD_NAMESPACE
 from eventgen.errors import ConfigError, LiveRateError
 
@@ -31,16 +31,12 @@ log = logging.getLogger(__name__)
 
 
 def parse_rate(text: str, source: str) -> float:
-    """Parse a rate in events per second (a decimal number >= 0) read from ``source``."""
-    stripped = text.strip()
+    """Parse a rate in events per second (a decimal number >= 0) read from ``source``
+    (:func:`eventgen.bounds.parse_rate`'s rule and reason, prefixed with the source)."""
     try:
-        rate = float(stripped)
-    except ValueError:
-        raise LiveRateError(f"{source}: rate {stripped!r} is not a number") from None
-    problem = rate_problem(rate)
-    if problem:
-        raise LiveRateError(f"{source}: rate {stripped!r} {problem}")
-    return rate
+        return bounds.parse_rate(text.strip())
+    except ValueError as error:
+        raise LiveRateError(f"{source}: {error}") from None
 
 
 def rate_from_configmap(configmap: Any, key: str = LIVE_RATE_KEY) -> float:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from eventgen.bounds import rate_problem
+from eventgen.bounds import checked_rate
 from eventgen.errors import ConfigError
 
 Clock = Callable[[], float]
@@ -28,12 +28,12 @@ Sleep = Callable[[float], None]
 
 
 def validate_rate(rate: float) -> float:
-    """Return ``rate`` (events per second) if it is finite, >= 0 and at most
-    :data:`eventgen.bounds.MAX_RATE`, else raise ConfigError."""
-    problem = rate_problem(rate)
-    if problem:
-        raise ConfigError(f"rate {rate!r} {problem}")
-    return float(rate)
+    """Return ``rate`` (events per second) if :func:`eventgen.bounds.checked_rate` accepts
+    it, else raise ConfigError with its reason (a pacer is only ever given checked rates)."""
+    try:
+        return checked_rate(rate)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 class Pacer:

@@ -162,8 +162,6 @@ def run_stream(
             if rate != applied_rate:
                 applied_rate = rate
                 metrics.target_rate.set(rate)
-                if rate > 0:
-                    source.events_per_second = rate
             count = pacer.acquire()
             if pacer.dropped_seconds != dropped_seen:
                 metrics.schedule_dropped_seconds.inc(pacer.dropped_seconds - dropped_seen)
@@ -172,8 +170,12 @@ def run_stream(
                 continue
             if max_events is not None:
                 count = min(count, max_events - loop.generated)
-            if wall_clock is not None and rate > 0:
-                keep_on_clock(source, rate, wall_clock())
+            if rate > 0:
+                # The one writer of the source's density: the rate, steered onto the clock
+                # when the stream keeps to it.
+                now = None if wall_clock is None else wall_clock()
+                density = rate if now is None else keep_on_clock(source, rate, now)
+                source.events_per_second = density
             loop.emit(source, count)
     except SinkError as failure:
         error = failure

@@ -41,8 +41,6 @@ DRIFT_DOUBLING_SECONDS = 0.05
 class ClockedSource(Protocol):
     """What keeping time needs from ``eventgen.shop.generation.EventStream``."""
 
-    events_per_second: float
-
     @property
     def simulated_time(self) -> float: ...
 
@@ -57,10 +55,13 @@ def steered_density(rate: float, lead_seconds: float) -> float:
     return rate * factor
 
 
-def keep_on_clock(source: ClockedSource, rate: float, now: float) -> None:
-    """Correct ``source`` before its next batch so event time stays at ``now`` (Unix s)."""
+def keep_on_clock(source: ClockedSource, rate: float, now: float) -> float:
+    """Correct ``source`` before its next batch so event time stays at ``now`` (Unix s):
+    shift its event time forward when behind, and return the density (events per simulated
+    second) its new orders need. The caller, the stream loop, is the one writer of the
+    source's density."""
     drift = source.simulated_time - now
     if drift < -LAG_TOLERANCE_SECONDS:
         source.shift_event_time(-drift)
         drift = 0.0
-    source.events_per_second = steered_density(rate, drift)
+    return steered_density(rate, drift)
