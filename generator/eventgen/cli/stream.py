@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from eventgen.bounds import STREAM_MAX_IN_FLIGHT_ORDERS
 from eventgen.cli.commands import (
@@ -40,6 +40,14 @@ from eventgen.sinks.factory import build_sink
 from eventgen.sinks.settings import sink_settings
 
 log = logging.getLogger("eventgen")
+
+
+class Watcher(Protocol):
+    """A live input (rate file, shape file, ConfigMap) running beside the stream."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 def checked_rate_file(text: str) -> Path:
@@ -79,29 +87,8 @@ def stream_pacer(
     return pacer
 
 
-def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
-    """Run ``eventgen stream``: paced generation until --duration, --events or a signal."""
-    from eventgen.runtime.liverate import (
-        ConfigMapRateWatcher,
-        RateFileWatcher,
-        load_kubernetes_api,
-        parse_configmap_ref,
-    )
-    from eventgen.shop.generation import EventStream
-
-    configure_logging(args.log_level)
-    # Every check first: nothing is bound, created or generated before the input is good.
-    if args.rate_file and args.rate_configmap:
-        raise ConfigError("use either --rate-file or --rate-configmap, not both")
-    rate_file = checked_rate_file(args.rate_file) if args.rate_file else None
-    shape = read_shape_file(Path(args.shape)) if args.shape else None
-    settings = sink_settings(requested_sink(args))
-    now = dt.datetime.now(dt.UTC)
-    # Each run (a container restart included) is its own generator; see eventgen.runtime.runs.
-    run_id = run_token(now) if args.run_id is None else args.run_id
-    generator_id = stream_generator_id(checked_generator_id(args.generator_id or args.name), run_id)
-    # Simulated time starts now and advances at the live rate, so timestamps track wall time.
-    start: dt.datetime = args.start or now
+def stream_options(args: argparse.Namespace, start: dt.datetime) -> Any:
+    """The options of a stream: the flags', with a stream's own defaults."""
     if getattr(args, "option_daily_profile", None):
         raise ConfigError(
             "--daily-profile: a stream keeps the flat rate --rate sets; the daily profile "
@@ -113,29 +100,74 @@ def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag)
     if getattr(args, "option_max_in_flight_orders", None) is None:
         # A stream's own bound on open orders: its start-up time and memory (see bounds).
         stream_defaults["max_in_flight_orders"] = STREAM_MAX_IN_FLIGHT_ORDERS
-    options = options.model_copy(update=stream_defaults)
-    metrics = Metrics()
-    offset, anchor = UTC_OFFSET_HOURS[options.locale], start.timestamp()
-    pacer = stream_pacer(args, shape, Curve(shape or Shape(), offset, anchor), metrics)
-    live = shape_setter(pacer, offset, anchor)
+    return options.model_copy(update=stream_defaults)
+
+
+def rate_setter(pacer: Pacer | ShapedPacer) -> Callable[[float], None]:
+    """The callback a live rate input calls: the pacer's (base) rate, said when it changes."""
 
     def on_rate(rate: float) -> None:
         if rate != getattr(pacer, "base", pacer.rate):
             log.info("rate changed: %g -> %g events/s", getattr(pacer, "base", pacer.rate), rate)
         pacer.set_rate(rate)
 
-    watchers: list[RateFileWatcher | ConfigMapRateWatcher | ShapeFileWatcher] = []
-    if rate_file is not None:
-        watchers.append(RateFileWatcher(rate_file, on_rate))
+    return on_rate
+
+
+def live_inputs(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    pacer: Pacer | ShapedPacer,
+    live_shape: Callable[[Shape], None],
+) -> list[Watcher]:
+    """The watchers of the live rate (--rate-file or --rate-configmap) and shape (--shape, or
+    the ConfigMap's), not started yet."""
+    from eventgen.runtime.liverate import (
+        ConfigMapRateWatcher,
+        RateFileWatcher,
+        load_kubernetes_api,
+        parse_configmap_ref,
+    )
+
+    on_rate = rate_setter(pacer)
+    watchers: list[Watcher] = []
+    if args.rate_file:
+        watchers.append(RateFileWatcher(Path(args.rate_file), on_rate))
     if args.shape:
-        watchers.append(ShapeFileWatcher(Path(args.shape), live))
+        watchers.append(ShapeFileWatcher(Path(args.shape), live_shape))
     if args.rate_configmap:
         namespace, name = parse_configmap_ref(args.rate_configmap, environ.get(POD_NAMESPACE))
         # --shape, when given, wins over the ConfigMap's shape (a local override).
-        listener = None if args.shape else configmap_shape_listener(live)
+        listener = None if args.shape else configmap_shape_listener(live_shape)
         watchers.append(
             ConfigMapRateWatcher(load_kubernetes_api(), namespace, name, on_rate, listener)
         )
+    return watchers
+
+
+def stream(args: argparse.Namespace, environ: Mapping[str, str], stop: StopFlag) -> int:
+    """Run ``eventgen stream``: paced generation until --duration, --events or a signal."""
+    from eventgen.shop.generation import EventStream
+
+    configure_logging(args.log_level)
+    # Every check first: nothing is bound, created or generated before the input is good.
+    if args.rate_file and args.rate_configmap:
+        raise ConfigError("use either --rate-file or --rate-configmap, not both")
+    if args.rate_file:
+        checked_rate_file(args.rate_file)
+    shape = read_shape_file(Path(args.shape)) if args.shape else None
+    settings = sink_settings(requested_sink(args))
+    now = dt.datetime.now(dt.UTC)
+    # Each run (a container restart included) is its own generator; see eventgen.runtime.runs.
+    run_id = run_token(now) if args.run_id is None else args.run_id
+    generator_id = stream_generator_id(checked_generator_id(args.generator_id or args.name), run_id)
+    # Simulated time starts now and advances at the live rate, so timestamps track wall time.
+    start: dt.datetime = args.start or now
+    options = stream_options(args, start)
+    metrics = Metrics()
+    offset, anchor = UTC_OFFSET_HOURS[options.locale], start.timestamp()
+    pacer = stream_pacer(args, shape, Curve(shape or Shape(), offset, anchor), metrics)
+    watchers = live_inputs(args, environ, pacer, shape_setter(pacer, offset, anchor))
     with ExitStack() as running:
         running.enter_context(serving_metrics(metrics, args.metrics_port))
         built = build_sink(
