@@ -22,7 +22,3 @@ class SinkError(EventgenError):
 
 class LiveRateError(EventgenError):
     """A live-rate source (file or ConfigMap) holds a value that is not a valid rate."""
-
-
-class GenerationError(EventgenError):
-    """The event generator was asked for something it cannot produce."""

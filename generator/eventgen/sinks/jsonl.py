@@ -20,11 +20,6 @@ from eventgen.sinks.rolling import RollingSink, open_encoder, part_name
 from eventgen.sinks.targets import check_file_target, check_folder_target
 
 
-def is_folder_target(path: Path, raw: str) -> bool:
-    """True when ``--output`` names a folder: it exists as one, or ends with a slash."""
-    return path.is_dir() or raw.endswith(("/", os.sep))
-
-
 class JsonlSink(RollingSink):
     """Writes JSONL to ``path``: a single file, or parts named per generator in a folder.
 
