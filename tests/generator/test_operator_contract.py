@@ -42,6 +42,7 @@ from eventgen_operator.hardening import (
 )
 from eventgen_operator.sizing import streaming_shape
 from eventgen_operator.spec import GeneratorSpec, parse_spec
+from tests.support.kubelet_env import resolve_env
 
 OWNER = Owner(name="orders", namespace="shop", uid="0f4c2a5e-1b7d-4e0a-9c3b-2d8e6f1a7b90")
 CONFIG = OperatorConfig(gcp_project="acme-prod", metrics_port=9187)
@@ -112,18 +113,12 @@ def pod_environment(generator: dict[str, Any], live: dict[str, Any] | None) -> d
         "metadata.namespace": OWNER.namespace,
         f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']": str(SHARD),
     }
-    env: dict[str, str] = {}
-    for item in generator["env"]:
-        source = item.get("valueFrom")
-        if source is None:
-            env[item["name"]] = item["value"]
-        elif "fieldRef" in source:
-            env[item["name"]] = fields[source["fieldRef"]["fieldPath"]]
-        else:
-            ref = source["configMapKeyRef"]
-            assert live is not None and ref["name"] == live["metadata"]["name"]
-            env[item["name"]] = live["data"][ref["key"]]
-    return env
+
+    def configmap_data(name: str) -> dict[str, str]:
+        assert live is not None and name == live["metadata"]["name"], name
+        return dict(live["data"])
+
+    return resolve_env(generator, fields, configmap_data)
 
 
 def parsed(generator: dict[str, Any], env: Mapping[str, str]) -> argparse.Namespace:
