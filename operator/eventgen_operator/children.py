@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eventgen import contract
 from eventgen.runtime.termination import DEFAULT_PATH as TERMINATION_MESSAGE_PATH
 from eventgen_operator.config import OperatorConfig, default_resources
 from eventgen_operator.hardening import (
@@ -35,8 +36,6 @@ from eventgen_operator.labels import (
 from eventgen_operator.sizing import StreamingShape, batch_parallelism, flat_shape
 from eventgen_operator.spec import GeneratorSpec
 
-RATE_KEY = "ratePerReplica"
-SHAPE_KEY = "shape"  # eventgen.liveshape.SHAPE_KEY: the shape document the pods follow
 CONTAINER_NAME = "generator"
 # The annotation the Job controller (Kubernetes >= 1.21) puts on each Indexed Job pod.
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
@@ -115,17 +114,20 @@ def live_configmap_name(owner: Owner) -> str:
     return f"{owner.name}-live"
 
 
-def _env(name: str, value: str | float | int | bool) -> Manifest:
+def _env(variable: contract.Variable, value: str | float | int | bool) -> Manifest:
+    """One of the generator's variables (eventgen.contract) with its value as text."""
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, float):
         text = format_rate(value) if value >= 0.001 or value == 0 else repr(value)
     else:
         text = str(value)
-    return {"name": name, "value": text}
+    return {"name": variable.name, "value": text}
 
 
-def _field_env(name: str, field_path: str) -> Manifest:
+def _field_env(variable: contract.Variable | str, field_path: str) -> Manifest:
+    """A variable the kubelet fills from the pod's own metadata (downward API)."""
+    name = variable if isinstance(variable, str) else variable.name
     return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}
 
 
@@ -133,44 +135,44 @@ def _sink_env(spec: GeneratorSpec, config: OperatorConfig) -> list[Manifest]:
     sink = spec.sink
     if sink.type == "pubsub":
         assert sink.pubsub is not None and sink.pubsub.topic  # checked by parse_spec
-        env = [_env("EVENTGEN_SINK", "pubsub")]
+        env = [_env(contract.SINK, "pubsub")]
         project = sink.pubsub.project or config.gcp_project
         if project:
-            env.append(_env("EVENTGEN_PUBSUB_PROJECT", project))
-        env.append(_env("EVENTGEN_PUBSUB_TOPIC", sink.pubsub.topic))
+            env.append(_env(contract.PUBSUB_PROJECT, project))
+        env.append(_env(contract.PUBSUB_TOPIC, sink.pubsub.topic))
         if sink.pubsub.ordering_by_order_id:
-            env.append(_env("EVENTGEN_ORDERING_KEY", "order_id"))
+            env.append(_env(contract.ORDERING_KEY, "order_id"))
         return env
     if sink.type == "gcs":
         assert sink.gcs is not None and sink.gcs.bucket  # checked by parse_spec
         return [
-            _env("EVENTGEN_SINK", "gcs"),
-            _env("EVENTGEN_GCS_BUCKET", sink.gcs.bucket),
-            _env("EVENTGEN_GCS_PREFIX", sink.gcs.prefix),
+            _env(contract.SINK, "gcs"),
+            _env(contract.GCS_BUCKET, sink.gcs.bucket),
+            _env(contract.GCS_PREFIX, sink.gcs.prefix),
         ]
     if sink.type == "jsonl-local":
         path = sink.jsonl_local.path if sink.jsonl_local else "/data/events"
-        return [_env("EVENTGEN_SINK", "jsonl"), _env("EVENTGEN_OUTPUT", path)]
-    return [_env("EVENTGEN_SINK", "stdout")]
+        return [_env(contract.SINK, "jsonl"), _env(contract.OUTPUT, path)]
+    return [_env(contract.SINK, "stdout")]
 
 
 def _mix_env(spec: GeneratorSpec) -> list[Manifest]:
-    optional: list[tuple[str, float | int | None]] = [
-        ("EVENTGEN_CANCEL_RATE", spec.events.cancel_rate),
-        ("EVENTGEN_REFUND_RATE", spec.events.refund_rate),
-        ("EVENTGEN_DUPLICATE_RATE", spec.faults.duplicate_rate),
-        ("EVENTGEN_LATE_RATE", spec.faults.late_rate),
-        ("EVENTGEN_MAX_LATENESS_SECONDS", spec.faults.max_lateness_seconds),
-        ("EVENTGEN_MALFORMED_RATE", spec.faults.malformed_rate),
+    optional: list[tuple[contract.Variable, float | int | None]] = [
+        (contract.CANCEL_RATE, spec.events.cancel_rate),
+        (contract.REFUND_RATE, spec.events.refund_rate),
+        (contract.DUPLICATE_RATE, spec.faults.duplicate_rate),
+        (contract.LATE_RATE, spec.faults.late_rate),
+        (contract.MAX_LATENESS_SECONDS, spec.faults.max_lateness_seconds),
+        (contract.MALFORMED_RATE, spec.faults.malformed_rate),
     ]
-    env = [_env("EVENTGEN_LOCALE", spec.events.locale)]
-    env.extend(_env(name, value) for name, value in optional if value is not None)
+    env = [_env(contract.LOCALE, spec.events.locale)]
+    env.extend(_env(variable, value) for variable, value in optional if value is not None)
     return env
 
 
 def _user_env(spec: GeneratorSpec) -> list[Manifest]:
     """spec.env, after the operator's own variables (which it may not name)."""
-    return [_env(item.name, item.value) for item in spec.env]
+    return [{"name": item.name, "value": item.value} for item in spec.env]
 
 
 def _container(
@@ -233,10 +235,10 @@ def _hardened(
     container: Manifest = {
         **plain,
         # First, so spec.env still comes after every operator variable.
-        "env": [_env("EVENTGEN_FLUSH_TIMEOUT", flush_timeout), *plain["env"]],
+        "env": [_env(contract.FLUSH_TIMEOUT, flush_timeout), *plain["env"]],
         "securityContext": container_security_context(),
         "volumeMounts": mounts,
-        # The generator writes its one-line fatal error there (eventgen.termination); a
+        # The generator writes its one-line fatal error there (eventgen.runtime.termination); a
         # crash that could not, leaves its last log lines instead. The operator reports
         # either as Degraded=True GeneratorFailing.
         "terminationMessagePath": TERMINATION_MESSAGE_PATH,
@@ -264,9 +266,9 @@ def build_live_configmap(
     `planned` is the shape the reconcile sized (sizing.py); None: the spec's flat shape.
     """
     shape = planned or flat_shape(spec)
-    data = {RATE_KEY: format_rate(shape.rate_per_replica)}
+    data = {contract.LIVE_RATE_KEY: format_rate(shape.rate_per_replica)}
     if shape_document is not None:
-        data[SHAPE_KEY] = shape_document
+        data[contract.LIVE_SHAPE_KEY] = shape_document
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -290,17 +292,17 @@ def build_deployment(
     """
     live = live_configmap_name(owner)
     env = [
-        _field_env("EVENTGEN_GENERATOR_ID", "metadata.name"),
-        _field_env("POD_NAMESPACE", "metadata.namespace"),
-        _env("EVENTGEN_NAME", owner.name),
-        _env("EVENTGEN_SEED", effective_seed(spec, owner)),
+        _field_env(contract.GENERATOR_ID, "metadata.name"),
+        _field_env(contract.POD_NAMESPACE, "metadata.namespace"),
+        _env(contract.NAME, owner.name),
+        _env(contract.SEED, effective_seed(spec, owner)),
         *_sink_env(spec, config),
         {
-            "name": "EVENTGEN_RATE",
-            "valueFrom": {"configMapKeyRef": {"name": live, "key": RATE_KEY}},
+            "name": contract.RATE.name,
+            "valueFrom": {"configMapKeyRef": {"name": live, "key": contract.LIVE_RATE_KEY}},
         },
-        _env("EVENTGEN_RATE_CONFIGMAP", live),
-        _env("EVENTGEN_METRICS_PORT", config.metrics_port),
+        _env(contract.RATE_CONFIGMAP, live),
+        _env(contract.METRICS_PORT, config.metrics_port),
         *_mix_env(spec),
     ]
     container = _container(spec, config, "stream", env)
@@ -345,19 +347,17 @@ def build_job(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Mani
     """
     assert spec.batch is not None  # checked by parse_spec
     env = [
-        _env("EVENTGEN_NAME", owner.name),
-        _env("EVENTGEN_SEED", effective_seed(spec, owner)),
+        _env(contract.NAME, owner.name),
+        _env(contract.SEED, effective_seed(spec, owner)),
         *_sink_env(spec, config),
-        _env("EVENTGEN_EVENTS", spec.batch.events),
-        _env("EVENTGEN_SHARD_COUNT", spec.batch.shards),
+        _env(contract.EVENTS, spec.batch.events),
+        _env(contract.SHARD_COUNT, spec.batch.shards),
         # Only when off: the generator's default is on, and a default spec's Job (and so its
         # digest) stays as it was before the field existed.
-        *([_env("EVENTGEN_DAILY_PROFILE", "false")] if not spec.batch.daily_profile else []),
-        _field_env(
-            "EVENTGEN_SHARD_INDEX", f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
-        ),
-        _field_env("POD_NAMESPACE", "metadata.namespace"),
-        _env("EVENTGEN_METRICS_PORT", config.metrics_port),
+        *([_env(contract.DAILY_PROFILE, "false")] if not spec.batch.daily_profile else []),
+        _field_env(contract.SHARD_INDEX, f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"),
+        _field_env(contract.POD_NAMESPACE, "metadata.namespace"),
+        _env(contract.METRICS_PORT, config.metrics_port),
         *_mix_env(spec),
     ]
     pod_spec = _pod_spec(spec, config, _container(spec, config, "batch", env))
@@ -380,7 +380,7 @@ def build_job(spec: GeneratorSpec, owner: Owner, config: OperatorConfig) -> Mani
     )
     [container] = hardened["containers"]
     container["env"] = [
-        _env("EVENTGEN_INTERRUPTED_EXIT_CODE", BATCH_INTERRUPTED_EXIT_CODE),
+        _env(contract.INTERRUPTED_EXIT_CODE, BATCH_INTERRUPTED_EXIT_CODE),
         *container["env"],
     ]
     return {

@@ -22,7 +22,7 @@ GENERATOR_UID = 10001
 # Final flush of a streaming generator at SIGTERM, seconds (the generator's own default).
 STREAM_FLUSH_TIMEOUT_SECONDS = 30
 # `eventgen batch` flushes for at least 300 s whatever --flush-timeout says
-# (eventgen/commands.py), so that is the flush a batch pod's grace period must cover.
+# (eventgen/cli/batch.py), so that is the flush a batch pod's grace period must cover.
 BATCH_FLUSH_TIMEOUT_SECONDS = 300
 # Exit code of a shard stopped by a signal before it generated all its events (EX_TEMPFAIL).
 # Non-zero so the Job reruns the shard instead of counting a short shard as done; the rerun

@@ -2,7 +2,7 @@
 
 A generator that can only fail (topic not found, permission denied, no credentials, a
 bucket that does not exist) exits with a one-line error, which it also writes as its
-termination message (eventgen.termination; the pod template asks for
+termination message (eventgen.runtime.termination; the pod template asks for
 FallbackToLogsOnError, so a crash leaves its last log lines instead). Kubernetes keeps it
 in the pod's `containerStatuses[].lastState.terminated.message` while the container waits
 in CrashLoopBackOff, or in `state.terminated.message` for a batch pod that failed. Pods

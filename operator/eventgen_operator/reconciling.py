@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eventgen.contract import LIVE_SHAPE_KEY
 from eventgen_operator.children import (
-    SHAPE_KEY,
     Owner,
     build_deployment,
     build_job,
@@ -244,7 +244,7 @@ class Reconciler:
         document = plan.document if plan else None
         configmap = build_live_configmap(spec, owner, shape, document)
         # The whole data: a shape removed from the spec leaves the ConfigMap too.
-        data = {**configmap["data"], SHAPE_KEY: configmap["data"].get(SHAPE_KEY)}
+        data = {**configmap["data"], LIVE_SHAPE_KEY: configmap["data"].get(LIVE_SHAPE_KEY)}
         self._ensure(CONFIGMAPS, configmap, {"data": data}, owner, changed)
         desired = build_deployment(spec, owner, self._config, shape)
         in_place = {

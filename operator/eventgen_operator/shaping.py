@@ -1,5 +1,5 @@
 """A shaped stream's plan at one moment: replicas for the coming window, the rate now, and
-the next change, from the generator's own curve arithmetic (:mod:`eventgen.curve`).
+the next change, from the generator's own curve arithmetic (:mod:`eventgen.shape.curve`).
 
 The pods follow the curve themselves (the shape travels in the live ConfigMap); the
 operator only re-plans every few seconds: replicas are sized for the highest rate of the

@@ -16,6 +16,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from eventgen import contract
 from eventgen.cloud_names import bucket_problem, project_id_problem, pubsub_id_problem
 from eventgen.shape.curve import factor_bound
 from eventgen.shape.document import Shape
@@ -34,8 +35,8 @@ MAX_REPLICAS = 1000
 # Extra environment variables a spec may add (same bound as the CRD's maxItems).
 MAX_ENV = 32
 # Env the operator sets itself; a user value would silently override it (the last wins).
-OPERATOR_ENV_PREFIX = "EVENTGEN_"
-OPERATOR_ENV_NAMES = frozenset({"POD_NAMESPACE"})
+OPERATOR_ENV_PREFIX = contract.ENV_PREFIX
+OPERATOR_ENV_NAMES = frozenset({contract.POD_NAMESPACE})
 # Children are named after the EventGenerator; Job pod names and the job-name label must
 # stay within 63 characters after Kubernetes appends its suffixes.
 MAX_NAME_LENGTH = 52
@@ -202,7 +203,7 @@ class GeneratorSpec(_Model):
     service_account_name: str | None = Field(default=None, min_length=1, max_length=253)
     suspend: bool = False
     env: tuple[EnvVar, ...] = Field(default=(), max_length=MAX_ENV)
-    # Checked with the generator's own model (eventgen.shape), kept as the mapping written.
+    # Checked with the generator's own model (eventgen.shape.document), kept as the mapping written.
     shape: dict[str, Any] | None = None
 
     @field_validator("shape")

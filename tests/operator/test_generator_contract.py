@@ -22,8 +22,10 @@ import pytest
 import yaml
 from google.cloud import pubsub_v1
 
+from eventgen import contract
 from tests.operator.running import RunningOperator, example
 from tests.support.helm_chart import default_values, render_text
+from tests.support.kubelet_env import resolve_env
 from tests.support.processes import ManagedProcess, free_port
 from tests.support.pubsub_server import PubSubServer
 from tests.support.pubsub_topics import PROJECT, TopicUnderTest
@@ -53,22 +55,6 @@ def generator_kubeconfig(op: RunningOperator) -> Path:
     return op.plane.serviceaccount_kubeconfig(op.namespace, account)
 
 
-def resolve_env(op: RunningOperator, container: dict[str, Any]) -> dict[str, str]:
-    """The container's env as a kubelet would resolve it for pod POD_NAME."""
-    fields = {"metadata.name": POD_NAME, "metadata.namespace": op.namespace}
-    env = {}
-    for item in container["env"]:
-        source = item.get("valueFrom")
-        if source is None:
-            env[item["name"]] = item["value"]
-        elif "fieldRef" in source:
-            env[item["name"]] = fields[source["fieldRef"]["fieldPath"]]
-        else:
-            ref = source["configMapKeyRef"]
-            env[item["name"]] = op.get("configmap", ref["name"])["data"][ref["key"]]
-    return env
-
-
 def pull_some(subscription: str) -> list[Any]:
     """One Pull (up to 100 messages, acknowledged); the stream never goes quiet to drain."""
     with pubsub_v1.SubscriberClient() as subscriber:
@@ -95,9 +81,10 @@ def local_generator(
         lambda: operator.get("deployment", "orders-stream"), "Deployment"
     )
     [container] = deployment["spec"]["template"]["spec"]["containers"]
-    env = resolve_env(operator, container)
+    fields = {"metadata.name": POD_NAME, "metadata.namespace": operator.namespace}
+    env = resolve_env(container, fields, lambda name: operator.get("configmap", name)["data"])
     port = free_port()
-    env["EVENTGEN_METRICS_PORT"] = str(port)  # the pod's port, moved to a free local one
+    env[contract.METRICS_PORT.name] = str(port)  # the pod's port, moved to a free local one
     program = shutil.which(container["command"][0], path=str(Path(sys.executable).parent))
     assert program is not None, f"{container['command'][0]} is not installed"
     launcher = shutil.which("env")
@@ -137,7 +124,7 @@ def test_the_operators_pod_template_streams_events_and_follows_rate_edits_live(
     wait(lambda: target_rate(port) == 20.0, "the generator to start at the live rate 20/s")
     messages = wait(lambda: pull_some(subscription), "events on the topic")
     event = orjson.loads(messages[0].data)
-    # Each run of the container is its own generator: <pod name>.<run id> (eventgen.runs).
+    # Each run of the container is its own generator: <pod name>.<run id> (eventgen.runtime.runs).
     pod_name, _, run_id = event["generator_id"].rpartition(".")
     assert pod_name == POD_NAME and run_id, event["generator_id"]
     assert event["schema_version"] >= 1

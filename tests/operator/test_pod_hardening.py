@@ -20,7 +20,7 @@ from tests.operator.builders import OWNER, batch, streaming
 from tests.operator.test_children import CONFIG, env_of
 
 GENERATOR_UID = 10001  # USER 10001:10001 in the Dockerfile
-# `eventgen batch` flushes for max(--flush-timeout, 300 s) (generator/eventgen/commands.py).
+# `eventgen batch` flushes for max(--flush-timeout, 300 s) (generator/eventgen/cli/batch.py).
 BATCH_FLUSH_FLOOR_SECONDS = 300
 
 
