@@ -71,7 +71,7 @@ def run(shape: dict[str, object] | None, rate: float, seconds: float) -> dict[st
             args += ["--shape", str(path)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTGEN_")}
         process = subprocess.Popen(
-            [sys.executable, "-m", "eventgen.cli.main", *args],
+            [sys.executable, "-m", "eventgen.cli", *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

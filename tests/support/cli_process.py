@@ -21,7 +21,7 @@ SUMMARY = re.compile(r"^eventgen: (stream|batch) summary: (.*)$", re.MULTILINE)
 
 def eventgen_command(*args: str) -> list[str]:
     """argv that runs the CLI with this interpreter (the venv's), as ``eventgen`` would."""
-    return [sys.executable, "-m", "eventgen.cli.main", *args]
+    return [sys.executable, "-m", "eventgen.cli", *args]
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
