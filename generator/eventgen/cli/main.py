@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 
 from eventgen.cli.parser import parse_args
 from eventgen.errors import ConfigError, EventgenError
-from eventgen.runtime.allocator import tune_allocator
 from eventgen.runtime.stopping import StopFlag, stop_on_signals
 from eventgen.runtime.termination import write_termination_message
+from eventgen.shop.allocator import tune_allocator
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

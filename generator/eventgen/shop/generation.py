@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from eventgen.bounds import MAX_DENSITY
-from eventgen.runtime.allocator import release_free_memory
+from eventgen.shop.allocator import release_free_memory
 from eventgen.shop.arrivals import ArrivalProfile
 from eventgen.shop.batches import EventBatch
 from eventgen.shop.catalog import Catalog, build_catalog
