@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,6 +92,30 @@ class Outcome:
     """Seconds until a shaped stream needs planning again (None: no shape)."""
 
 
+@dataclass
+class _Pass:
+    """One reconcile of one EventGenerator: what it read, where its events go, and which
+    children it has changed so far."""
+
+    body: Mapping[str, Any]
+    owner: Owner
+    generation: int
+    previous: Mapping[str, Any]
+    post: Notifier
+    changed: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any], post: Notifier) -> _Pass:
+        metadata = body["metadata"]
+        owner = Owner(
+            name=str(metadata["name"]),
+            namespace=str(metadata["namespace"]),
+            uid=str(metadata["uid"]),
+        )
+        generation = int(metadata.get("generation") or 0)
+        return cls(body, owner, generation, body.get("status") or {}, post)
+
+
 def _owned_by(child: Mapping[str, Any], owner: Owner) -> bool:
     references = (child.get("metadata") or {}).get("ownerReferences") or []
     return any(reference.get("uid") == owner.uid for reference in references)
@@ -147,50 +171,40 @@ class Reconciler:
         return None
 
     def _reconcile_locked(self, body: Mapping[str, Any], post: Notifier) -> Outcome:
-        metadata = body["metadata"]
-        owner = Owner(
-            name=str(metadata["name"]),
-            namespace=str(metadata["namespace"]),
-            uid=str(metadata["uid"]),
-        )
-        generation = int(metadata.get("generation") or 0)
-        previous: Mapping[str, Any] = body.get("status") or {}
+        run = _Pass.of(body, post)
         try:
-            spec = parse_spec(body.get("spec"), owner.name)
-            self._check_mode_unchanged(spec, owner)
+            spec = parse_spec(body.get("spec"), run.owner.name)
+            self._check_mode_unchanged(spec, run.owner)
         except InvalidSpecError as error:
-            wanted = invalid_status(error.problems, generation, previous, self._clock())
-            self._write_status(owner, previous, wanted)
-            if previous.get("phase") != "Invalid":
+            wanted = invalid_status(error.problems, run.generation, run.previous, self._clock())
+            self._write_status(run, wanted)
+            if run.previous.get("phase") != "Invalid":
                 post(body, "InvalidSpec", str(error), True)
             raise
-        changed: list[str] = []
-        plan, shape = self._size(spec, metadata)
+        plan, shape = self._size(spec, body["metadata"])
         try:
-            deployment, job = self._apply_children(
-                spec, owner, previous, body, post, changed, shape, plan
-            )
+            deployment, job = self._apply_children(run, spec, shape, plan)
         except ChildRejectedError as error:
-            self._report_rejection(error, body, owner, generation, previous, post)
+            self._report_rejection(run, error)
             raise
-        failing = self._pods_failing(owner) if deployment or job else None
+        failing = self._pods_failing(run.owner) if deployment or job else None
         wanted = compute_status(
             spec,
-            generation,
+            run.generation,
             deployment,
             job,
-            previous,
+            run.previous,
             self._clock(),
             failing=failing,
             plan=plan,
             shape=shape,
         )
-        self._write_status(owner, previous, wanted)
-        if previous.get("phase") != wanted.get("phase"):
+        self._write_status(run, wanted)
+        if run.previous.get("phase") != wanted.get("phase"):
             self._announce(body, wanted, post)
         return Outcome(
             status=wanted,
-            changed_children=tuple(changed),
+            changed_children=tuple(run.changed),
             replan_in=plan.replan_in if plan else None,
         )
 
@@ -210,50 +224,41 @@ class Reconciler:
         pods = self._api.list(PODS, owner.namespace, f"{GENERATOR_LABEL}={owner.name}")
         return generator_failure(pods)
 
-    def _report_rejection(
-        self,
-        error: ChildRejectedError,
-        body: Mapping[str, Any],
-        owner: Owner,
-        generation: int,
-        previous: Mapping[str, Any],
-        post: Notifier,
-    ) -> None:
-        wanted = rejected_status(error.child, error.message, generation, previous, self._clock())
+    def _report_rejection(self, run: _Pass, error: ChildRejectedError) -> None:
+        previous = run.previous
+        wanted = rejected_status(
+            error.child, error.message, run.generation, previous, self._clock()
+        )
         said_before = {c.get("type"): c.get("message") for c in previous.get("conditions") or []}
         said_now = {c["type"]: c.get("message") for c in wanted["conditions"]}
-        self._write_status(owner, previous, wanted)
+        self._write_status(run, wanted)
         # One event per distinct refusal, not one per retry.
         if previous.get("phase") != "Rejected" or said_before.get("Ready") != said_now["Ready"]:
-            post(body, "ChildRejected", readable(str(error)), True)
+            run.post(run.body, "ChildRejected", readable(str(error)), True)
 
     def _apply_children(
         self,
+        run: _Pass,
         spec: GeneratorSpec,
-        owner: Owner,
-        previous: Mapping[str, Any],
-        body: Mapping[str, Any],
-        post: Notifier,
-        changed: list[str],
         shape: StreamingShape | None,
         plan: ShapedPlan | None,
     ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """Create or patch the children; returns (deployment, job) as the server has them."""
         if shape is None:
-            return None, self._ensure_job(spec, owner, previous, body, post, changed)
+            return None, self._ensure_job(run, spec)
         document = plan.document if plan else None
-        configmap = build_live_configmap(spec, owner, shape, document)
+        configmap = build_live_configmap(spec, run.owner, shape, document)
         # The whole data: a shape removed from the spec leaves the ConfigMap too.
         data = {**configmap["data"], LIVE_SHAPE_KEY: configmap["data"].get(LIVE_SHAPE_KEY)}
-        self._ensure(CONFIGMAPS, configmap, {"data": data}, owner, changed)
-        desired = build_deployment(spec, owner, self._config, shape)
+        self._ensure(run, CONFIGMAPS, configmap, {"data": data})
+        desired = build_deployment(spec, run.owner, self._config, shape)
         in_place = {
             "spec": {
                 "replicas": desired["spec"]["replicas"],
                 "template": desired["spec"]["template"],
             }
         }
-        return self._ensure(DEPLOYMENTS, desired, in_place, owner, changed), None
+        return self._ensure(run, DEPLOYMENTS, desired, in_place), None
 
     def _announce(self, body: Mapping[str, Any], status: Status, post: Notifier) -> None:
         phase = str(status["phase"])
@@ -276,19 +281,14 @@ class Reconciler:
             )
 
     def _ensure(
-        self,
-        kind: Kind,
-        desired: dict[str, Any],
-        in_place: dict[str, Any],
-        owner: Owner,
-        changed: list[str],
+        self, run: _Pass, kind: Kind, desired: dict[str, Any], in_place: dict[str, Any]
     ) -> dict[str, Any]:
         """Create `desired`, or merge-patch the `in_place` fields (plus labels and owner)
         when the object on the server does not already hold them."""
-        name = desired["metadata"]["name"]
-        actual = self._api.get(kind, owner.namespace, name)
+        owner = run.owner
+        actual = self._api.get(kind, owner.namespace, desired["metadata"]["name"])
         if actual is None:
-            changed.append(_identity(desired))
+            run.changed.append(_identity(desired))
             return self._create(kind, desired, owner)
         if not _owned_by(actual, owner):
             raise ChildBusyError(f"{_identity(desired)} exists and is not owned by this generator")
@@ -301,7 +301,7 @@ class Reconciler:
         }
         if covers(actual, wanted):
             return actual
-        changed.append(_identity(desired))
+        run.changed.append(_identity(desired))
         return self._patch(kind, desired, owner, wanted)
 
     def _patch(
@@ -324,15 +324,11 @@ class Reconciler:
                 raise ChildRejectedError(_identity(desired), error.status, error.message) from None
             raise
 
-    def _ensure_job(
-        self,
-        spec: GeneratorSpec,
-        owner: Owner,
-        previous: Mapping[str, Any],
-        body: Mapping[str, Any],
-        post: Notifier,
-        changed: list[str],
-    ) -> dict[str, Any] | None:
+    def _ensure_job(self, run: _Pass, spec: GeneratorSpec) -> dict[str, Any] | None:
+        """The batch's Job: created once, replaced when the batch changes (a Job's pod
+        template is immutable), its parallelism kept; a finished one is left alone, and a
+        batch that succeeded is never run again once its Job is gone."""
+        owner, previous, changed = run.owner, run.previous, run.changed
         desired = build_job(spec, owner, self._config)
         wanted_hash = desired["metadata"]["annotations"][SPEC_HASH_ANNOTATION]
         actual = self._api.get(JOBS, owner.namespace, owner.name)
@@ -347,7 +343,8 @@ class Reconciler:
         actual_hash = (actual["metadata"].get("annotations") or {}).get(SPEC_HASH_ANNOTATION)
         if actual_hash != wanted_hash:
             # A Job's pod template is immutable: a new batch shape means a new Job.
-            post(body, "ReplacingJob", f"batch spec changed: replacing Job {owner.name}", False)
+            message = f"batch spec changed: replacing Job {owner.name}"
+            run.post(run.body, "ReplacingJob", message, False)
             self._api.delete(JOBS, owner.namespace, owner.name)
             changed.append(_identity(desired))
             return self._create(JOBS, desired, owner)
@@ -369,7 +366,8 @@ class Reconciler:
         changed.append(_identity(desired))
         return self._patch(JOBS, desired, owner, wanted)
 
-    def _write_status(self, owner: Owner, previous: Mapping[str, Any], wanted: Status) -> None:
+    def _write_status(self, run: _Pass, wanted: Status) -> None:
+        owner, previous = run.owner, run.previous
         if self._amend_status is not None:
             wanted = self._amend_status(wanted, previous, timestamp(self._clock()))
         patch = status_patch(previous, wanted)
