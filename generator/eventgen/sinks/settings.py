@@ -9,7 +9,7 @@ resulting :class:`SinkSettings` describe. A bad combination is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from eventgen.errors import ConfigError
@@ -19,12 +19,10 @@ PART_SINKS = ("jsonl", "gcs")
 """Sinks writing rotated parts (files or objects), which alone take rotation and gzip."""
 
 
-@dataclass(frozen=True)
-class SinkRequest:
-    """The sink options as given, unchecked (``sink`` None: chosen from ``output``)."""
+@dataclass(frozen=True, kw_only=True)
+class SinkOptions:
+    """The options a request passes on to its sink as given (each kind reads its own)."""
 
-    sink: str | None = None
-    output: str | None = None
     gzip: bool = False
     rotate_bytes: int | None = None
     rotate_seconds: float | None = None
@@ -36,22 +34,21 @@ class SinkRequest:
     flush_timeout: float = 30.0
 
 
-@dataclass(frozen=True)
-class SinkSettings:
+@dataclass(frozen=True, kw_only=True)
+class SinkRequest(SinkOptions):
+    """The sink options as given, unchecked (``sink`` None: chosen from ``output``)."""
+
+    sink: str | None = None
+    output: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SinkSettings(SinkOptions):
     """Where events go. ``kind`` is one of :data:`SINKS`; the rest depends on it."""
 
     kind: str
     output: Path | None = None
     output_is_folder: bool = False
-    gzip: bool = False
-    rotate_bytes: int | None = None
-    rotate_seconds: float | None = None
-    gcs_bucket: str | None = None
-    gcs_prefix: str = "raw/"
-    pubsub_project: str | None = None
-    pubsub_topic: str | None = None
-    ordering_key: str | None = None
-    flush_timeout: float = 30.0
 
 
 def sink_settings(request: SinkRequest) -> SinkSettings:
@@ -60,19 +57,12 @@ def sink_settings(request: SinkRequest) -> SinkSettings:
     folder = _output_is_folder(kind, request.output)
     _check_destination(kind, request)
     _check_parts(kind, folder, request)
+    passed_on = {option.name: getattr(request, option.name) for option in fields(SinkOptions)}
     return SinkSettings(
         kind=kind,
         output=Path(request.output) if request.output else None,
         output_is_folder=folder,
-        gzip=request.gzip,
-        rotate_bytes=request.rotate_bytes,
-        rotate_seconds=request.rotate_seconds,
-        gcs_bucket=request.gcs_bucket,
-        gcs_prefix=request.gcs_prefix,
-        pubsub_project=request.pubsub_project,
-        pubsub_topic=request.pubsub_topic,
-        ordering_key=request.ordering_key,
-        flush_timeout=request.flush_timeout,
+        **passed_on,
     )
 
 
