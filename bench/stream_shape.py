@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,18 +32,13 @@ from eventgen.shape.curve import Curve
 from eventgen.shape.document import parse_shape
 from eventgen_operator.shaping import plan_shaped
 from eventgen_operator.spec import parse_spec
+from tests.support.processes import free_port
 from tests.support.scraping import metric
 
 GOAL_DEVIATION = 0.01
 BASE_RATE = 2000.0
 PER_REPLICA = 2000.0
 WINDOW = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def shape_document(time_scale: float, start: float) -> dict[str, object]:

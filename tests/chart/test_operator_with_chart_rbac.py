@@ -24,6 +24,7 @@ from kubernetes import client
 
 from tests.support.controlplane import ControlPlane
 from tests.support.helm_chart import REPO_ROOT, Manifest, default_values, helm_with_values
+from tests.support.kubelet_env import resolve_env
 from tests.support.processes import ManagedProcess, free_port, wait_until_listening
 
 EXAMPLE = REPO_ROOT / "examples" / "streaming.yaml"
@@ -39,17 +40,13 @@ def _operator_command() -> str:
 def _env_argv(container: Manifest, namespace: str, kubeconfig: Path) -> list[str]:
     """``env NAME=VALUE ...``: the container's environment as the kubelet would resolve it,
     plus the ServiceAccount's kubeconfig, on top of this process's environment."""
-    assignments = []
     downward = {"metadata.namespace": namespace, "metadata.name": "operator-under-test"}
-    for item in container.get("env", []):
-        field = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
-        if "value" in item:
-            value = item["value"]
-        elif field in downward:
-            value = downward[field]
-        else:
-            raise AssertionError(f"the test cannot resolve env {item}")
-        assignments.append(f"{item['name']}={value}")
+
+    def no_configmaps(name: str) -> dict[str, str]:
+        raise AssertionError(f"the operator's env reads ConfigMap {name}: the test cannot")
+
+    env = resolve_env({"env": container.get("env", [])}, downward, no_configmaps)
+    assignments = [f"{name}={value}" for name, value in env.items()]
     env_program = shutil.which("env")
     assert env_program is not None
     return [env_program, f"KUBECONFIG={kubeconfig}", *assignments]
